@@ -1,0 +1,1 @@
+//! The data API v1 and the actions over HTTP: routing, auth, problem documents, OpenAPI.

@@ -1,0 +1,1 @@
+//! MCP adapter: one tool per action, over stdio and streamable HTTP.

@@ -1,0 +1,1 @@
+//! Schema, migrations and queries for SQLite and PostgreSQL; the only crate that knows SQL.

@@ -1,0 +1,1 @@
+//! Turns Kommo accounts into store rows: flattening, full and incremental runs, scheduling.

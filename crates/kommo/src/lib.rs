@@ -1,0 +1,1 @@
+//! The Kommo API v4 client: auth, rate limit, retries, pagination, batching.
