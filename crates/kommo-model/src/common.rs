@@ -27,7 +27,10 @@ pub struct Links {
 impl Links {
     /// Links with only `self`.
     pub fn to_self(href: impl Into<String>) -> Self {
-        Self { self_: Some(Link { href: href.into() }), ..Self::default() }
+        Self {
+            self_: Some(Link { href: href.into() }),
+            ..Self::default()
+        }
     }
 }
 

@@ -58,11 +58,23 @@ pub struct ContactEmbedded {
     #[serde(default, deserialize_with = "one_or_many")]
     pub companies: Vec<LinkedCompany>,
     /// Present with `with=leads`.
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub leads: Vec<LinkedEntity>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub customers: Vec<LinkedEntity>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub catalog_elements: Vec<serde_json::Value>,
 }
 

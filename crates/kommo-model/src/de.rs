@@ -46,6 +46,10 @@ where
     #[serde(untagged)]
     enum ObjectOrList<T> {
         Object(T),
+        #[allow(
+            dead_code,
+            reason = "only matched to accept `[]`; its items are discarded"
+        )]
         List(Vec<serde::de::IgnoredAny>),
         Null(()),
     }

@@ -37,7 +37,13 @@ impl<T> Collection<T> {
 
 impl<T> Default for Collection<T> {
     fn default() -> Self {
-        Self { page: None, page_count: None, total_items: None, links: Links::default(), items: Vec::new() }
+        Self {
+            page: None,
+            page_count: None,
+            total_items: None,
+            links: Links::default(),
+            items: Vec::new(),
+        }
     }
 }
 
@@ -82,7 +88,9 @@ impl<'de, T: Entity + Deserialize<'de>> Deserialize<'de> for Collection<T> {
                         "_page" => out.page = map.next_value()?,
                         "_page_count" => out.page_count = map.next_value()?,
                         "_total_items" => out.total_items = map.next_value()?,
-                        "_links" => out.links = map.next_value::<Option<Links>>()?.unwrap_or_default(),
+                        "_links" => {
+                            out.links = map.next_value::<Option<Links>>()?.unwrap_or_default()
+                        }
                         "_embedded" => out.items = map.next_value::<EmbeddedItems<T>>()?.0,
                         _ => {
                             map.next_value::<IgnoredAny>()?;

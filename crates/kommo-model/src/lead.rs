@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Links, LinkedCompany, LinkedContact, LossReason, Tag, TagRef};
+use crate::common::{LinkedCompany, LinkedContact, Links, LossReason, Tag, TagRef};
 use crate::company::CompanyRequest;
 use crate::contact::ContactRequest;
 use crate::custom_field::CustomFieldValues;
@@ -76,15 +76,27 @@ pub struct LeadEmbedded {
     #[serde(default, deserialize_with = "one_or_many")]
     pub tags: Vec<Tag>,
     /// Present with `with=contacts`.
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub contacts: Vec<LinkedContact>,
     /// At most one: a lead belongs to at most one company.
     #[serde(default, deserialize_with = "one_or_many")]
     pub companies: Vec<LinkedCompany>,
     /// Present with `with=loss_reason`; documented as an object, sent as an array.
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub loss_reason: Vec<LossReason>,
-    #[serde(default, deserialize_with = "one_or_many", skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "one_or_many",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub catalog_elements: Vec<serde_json::Value>,
 }
 

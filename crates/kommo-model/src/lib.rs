@@ -27,7 +27,7 @@ mod user;
 
 pub use account::{Account, AccountEmbedded, DatetimeSettings, TaskType, UsersGroup};
 pub use common::{
-    AddedEntity, ComplexAddResult, Link, Links, LinkedCompany, LinkedContact, LinkedEntity,
+    AddedEntity, ComplexAddResult, Link, LinkedCompany, LinkedContact, LinkedEntity, Links,
     LossReason, Source, Tag, TagRef, TagRequest, UpdatedEntity,
 };
 pub use company::{Company, CompanyEmbedded, CompanyRequest};
@@ -40,9 +40,8 @@ pub use hal::{BatchResponse, Collection, Entity};
 pub use lead::{Lead, LeadEmbedded, LeadEmbeddedRequest, LeadRequest, SourceRef};
 pub use oauth::{TokenGrant, TokenResponse};
 pub use pipeline::{
-    Pipeline, PipelineEmbedded, PipelineEmbeddedRequest, PipelineRequest, Status,
-    StatusDescription, StatusRequest,
-    SYSTEM_STATUS_LOST, SYSTEM_STATUS_WON,
+    Pipeline, PipelineEmbedded, PipelineEmbeddedRequest, PipelineRequest, SYSTEM_STATUS_LOST,
+    SYSTEM_STATUS_WON, Status, StatusDescription, StatusRequest,
 };
 pub use problem::{FieldError, Problem, ValidationErrors};
 pub use task::{Task, TaskRequest, TaskResult};

@@ -16,7 +16,11 @@ pub struct Problem {
     /// OAuth errors: the reason, e.g. `Token has been revoked`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
-    #[serde(rename = "validation-errors", default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        rename = "validation-errors",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub validation_errors: Vec<ValidationErrors>,
 }
 

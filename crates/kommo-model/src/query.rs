@@ -112,7 +112,11 @@ pub struct QueryError {
 
 impl fmt::Display for QueryError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} must be {}, got {:?}", self.parameter, self.expected, self.value)
+        write!(
+            f,
+            "{} must be {}, got {:?}",
+            self.parameter, self.expected, self.value
+        )
     }
 }
 
@@ -149,7 +153,10 @@ impl ListQuery {
     }
 
     pub fn order(mut self, field: impl Into<String>, direction: Direction) -> Self {
-        self.order = Some(Order { field: field.into(), direction });
+        self.order = Some(Order {
+            field: field.into(),
+            direction,
+        });
         self
     }
 
@@ -160,7 +167,12 @@ impl ListQuery {
     }
 
     pub fn updated_since(self, from: i64) -> Self {
-        self.filter(|f| f.updated_at = Some(Range { from: Some(from), to: None }))
+        self.filter(|f| {
+            f.updated_at = Some(Range {
+                from: Some(from),
+                to: None,
+            })
+        })
     }
 
     /// Whether `with` includes `value`.
@@ -184,15 +196,24 @@ impl ListQuery {
             out.push(("query".to_owned(), query.clone()));
         }
         if let Some(order) = &self.order {
-            out.push((format!("order[{}]", order.field), order.direction.as_str().to_owned()));
+            out.push((
+                format!("order[{}]", order.field),
+                order.direction.as_str().to_owned(),
+            ));
         }
         let f = &self.filter;
         push_list(&mut out, "id", &f.id);
         push_list(&mut out, "name", &f.name);
         push_range(&mut out, "price", f.price);
         for (i, s) in f.statuses.iter().enumerate() {
-            out.push((format!("filter[statuses][{i}][pipeline_id]"), s.pipeline_id.to_string()));
-            out.push((format!("filter[statuses][{i}][status_id]"), s.status_id.to_string()));
+            out.push((
+                format!("filter[statuses][{i}][pipeline_id]"),
+                s.pipeline_id.to_string(),
+            ));
+            out.push((
+                format!("filter[statuses][{i}][status_id]"),
+                s.status_id.to_string(),
+            ));
         }
         push_list(&mut out, "pipeline_id", &f.pipeline_id);
         push_list(&mut out, "created_by", &f.created_by);
@@ -203,7 +224,10 @@ impl ListQuery {
         push_range(&mut out, "closed_at", f.closed_at);
         push_range(&mut out, "closest_task_at", f.closest_task_at);
         if let Some(done) = f.is_completed {
-            out.push(("filter[is_completed]".to_owned(), u8::from(done).to_string()));
+            out.push((
+                "filter[is_completed]".to_owned(),
+                u8::from(done).to_string(),
+            ));
         }
         push_list(&mut out, "task_type", &f.task_type);
         push_list(&mut out, "entity_type", &f.entity_type);
@@ -239,7 +263,10 @@ impl ListQuery {
                         "desc" => Direction::Desc,
                         _ => return Err(err(key, "asc or desc", value)),
                     };
-                    q.order = Some(Order { field: (*field).to_owned(), direction });
+                    q.order = Some(Order {
+                        field: (*field).to_owned(),
+                        direction,
+                    });
                 }
                 ["filter", rest @ ..] => q.filter.read(key, rest, value)?,
                 _ => {}
@@ -252,7 +279,10 @@ impl ListQuery {
 impl Filter {
     fn read(&mut self, key: &str, path: &[&str], value: &str) -> Result<(), QueryError> {
         // `filter[x]`, `filter[x][]`, `filter[x][3]` all mean "one more value of x".
-        let is_item = |rest: &[&str]| rest.is_empty() || rest.len() == 1 && (rest[0].is_empty() || rest[0].parse::<u32>().is_ok());
+        let is_item = |rest: &[&str]| {
+            rest.is_empty()
+                || rest.len() == 1 && (rest[0].is_empty() || rest[0].parse::<u32>().is_ok())
+        };
         match path {
             ["id", rest @ ..] if is_item(rest) => extend_ints(&mut self.id, key, value)?,
             ["name", rest @ ..] if is_item(rest) => self.name.push(value.to_owned()),
@@ -261,7 +291,10 @@ impl Filter {
                 let index: usize = index.parse().map_err(|_| err(key, "an index", index))?;
                 let id: i64 = parse_num(key, value, "an integer id")?;
                 while self.statuses.len() <= index {
-                    self.statuses.push(StatusFilter { pipeline_id: 0, status_id: 0 });
+                    self.statuses.push(StatusFilter {
+                        pipeline_id: 0,
+                        status_id: 0,
+                    });
                 }
                 match *field {
                     "pipeline_id" => self.statuses[index].pipeline_id = id,
@@ -269,16 +302,24 @@ impl Filter {
                     _ => return Err(err(key, "pipeline_id or status_id", field)),
                 }
             }
-            ["pipeline_id", rest @ ..] if is_item(rest) => extend_ints(&mut self.pipeline_id, key, value)?,
-            ["created_by", rest @ ..] if is_item(rest) => extend_ints(&mut self.created_by, key, value)?,
-            ["updated_by", rest @ ..] if is_item(rest) => extend_ints(&mut self.updated_by, key, value)?,
+            ["pipeline_id", rest @ ..] if is_item(rest) => {
+                extend_ints(&mut self.pipeline_id, key, value)?
+            }
+            ["created_by", rest @ ..] if is_item(rest) => {
+                extend_ints(&mut self.created_by, key, value)?
+            }
+            ["updated_by", rest @ ..] if is_item(rest) => {
+                extend_ints(&mut self.updated_by, key, value)?
+            }
             ["responsible_user_id", rest @ ..] if is_item(rest) => {
                 extend_ints(&mut self.responsible_user_id, key, value)?
             }
             ["created_at", rest @ ..] => read_range(&mut self.created_at, key, rest, value, false)?,
             ["updated_at", rest @ ..] => read_range(&mut self.updated_at, key, rest, value, false)?,
             ["closed_at", rest @ ..] => read_range(&mut self.closed_at, key, rest, value, false)?,
-            ["closest_task_at", rest @ ..] => read_range(&mut self.closest_task_at, key, rest, value, false)?,
+            ["closest_task_at", rest @ ..] => {
+                read_range(&mut self.closest_task_at, key, rest, value, false)?
+            }
             ["is_completed"] => {
                 self.is_completed = Some(match value {
                     "1" | "true" => true,
@@ -286,9 +327,15 @@ impl Filter {
                     _ => return Err(err(key, "0 or 1", value)),
                 })
             }
-            ["task_type" | "task_type_id", rest @ ..] if is_item(rest) => extend_ints(&mut self.task_type, key, value)?,
-            ["entity_type" | "entity", rest @ ..] if is_item(rest) => self.entity_type.extend(split_commas(value)),
-            ["entity_id", rest @ ..] if is_item(rest) => extend_ints(&mut self.entity_id, key, value)?,
+            ["task_type" | "task_type_id", rest @ ..] if is_item(rest) => {
+                extend_ints(&mut self.task_type, key, value)?
+            }
+            ["entity_type" | "entity", rest @ ..] if is_item(rest) => {
+                self.entity_type.extend(split_commas(value))
+            }
+            ["entity_id", rest @ ..] if is_item(rest) => {
+                extend_ints(&mut self.entity_id, key, value)?
+            }
             ["type", rest @ ..] if is_item(rest) => self.event_type.extend(split_commas(value)),
             ["external_id", rest @ ..] if is_item(rest) => self.external_id.push(value.to_owned()),
             _ => {
@@ -306,27 +353,49 @@ impl Filter {
 }
 
 fn err(parameter: &str, expected: &'static str, value: &str) -> QueryError {
-    QueryError { parameter: parameter.to_owned(), expected, value: value.to_owned() }
+    QueryError {
+        parameter: parameter.to_owned(),
+        expected,
+        value: value.to_owned(),
+    }
 }
 
-fn parse_num<T: std::str::FromStr>(key: &str, value: &str, expected: &'static str) -> Result<T, QueryError> {
+fn parse_num<T: std::str::FromStr>(
+    key: &str,
+    value: &str,
+    expected: &'static str,
+) -> Result<T, QueryError> {
     value.trim().parse().map_err(|_| err(key, expected, value))
 }
 
 fn split_commas(value: &str) -> impl Iterator<Item = String> + '_ {
-    value.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 fn extend_ints(into: &mut Vec<i64>, key: &str, value: &str) -> Result<(), QueryError> {
     for item in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
-        into.push(parse_num(key, item, "an integer or a comma-separated list of integers")?);
+        into.push(parse_num(
+            key,
+            item,
+            "an integer or a comma-separated list of integers",
+        )?);
     }
     Ok(())
 }
 
 /// `filter[x][from]`, `filter[x][to]`, or a bare `filter[x]=v`: "from v" for timestamps
 /// (Kommo's "after"), "exactly v" for numbers such as `price`.
-fn read_range(into: &mut Option<Range>, key: &str, rest: &[&str], value: &str, bare_is_exact: bool) -> Result<(), QueryError> {
+fn read_range(
+    into: &mut Option<Range>,
+    key: &str,
+    rest: &[&str],
+    value: &str,
+    bare_is_exact: bool,
+) -> Result<(), QueryError> {
     let range = into.get_or_insert_with(Range::default);
     let number: i64 = parse_num(key, value, "an integer (Unix seconds for dates)")?;
     match rest {
@@ -398,11 +467,26 @@ mod tests {
             .filter(|f| {
                 f.id = vec![1, 2];
                 f.name = vec!["Deal, big".into()];
-                f.price = Some(Range { from: Some(10), to: Some(20) });
-                f.statuses = vec![StatusFilter { pipeline_id: 7, status_id: 142 }, StatusFilter { pipeline_id: 8, status_id: 143 }];
+                f.price = Some(Range {
+                    from: Some(10),
+                    to: Some(20),
+                });
+                f.statuses = vec![
+                    StatusFilter {
+                        pipeline_id: 7,
+                        status_id: 142,
+                    },
+                    StatusFilter {
+                        pipeline_id: 8,
+                        status_id: 143,
+                    },
+                ];
                 f.pipeline_id = vec![7];
                 f.responsible_user_id = vec![5, 6];
-                f.updated_at = Some(Range { from: Some(1_700_000_000), to: None });
+                f.updated_at = Some(Range {
+                    from: Some(1_700_000_000),
+                    to: None,
+                });
                 f.is_completed = Some(false);
                 f.event_type = vec!["lead_added".into()];
                 f.other = vec![("[custom_fields_values][12][0]".into(), "x".into())];
@@ -415,7 +499,13 @@ mod tests {
 
     #[test]
     fn reads_php_and_comma_array_forms() {
-        let q = ListQuery::from_pairs([("filter[id][]", "1"), ("filter[id][]", "2"), ("filter[pipeline_id]", "3,4"), ("with", "contacts,only_deleted")]).unwrap();
+        let q = ListQuery::from_pairs([
+            ("filter[id][]", "1"),
+            ("filter[id][]", "2"),
+            ("filter[pipeline_id]", "3,4"),
+            ("with", "contacts,only_deleted"),
+        ])
+        .unwrap();
         assert_eq!(q.filter.id, vec![1, 2]);
         assert_eq!(q.filter.pipeline_id, vec![3, 4]);
         assert!(q.has_with("only_deleted"));
@@ -424,7 +514,13 @@ mod tests {
     #[test]
     fn bare_timestamp_means_from() {
         let q = ListQuery::from_pairs([("filter[updated_at]", "100")]).unwrap();
-        assert_eq!(q.filter.updated_at, Some(Range { from: Some(100), to: None }));
+        assert_eq!(
+            q.filter.updated_at,
+            Some(Range {
+                from: Some(100),
+                to: None
+            })
+        );
     }
 
     #[test]
