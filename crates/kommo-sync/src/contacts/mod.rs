@@ -1,0 +1,3 @@
+//! Contacts: flattening now; the fetch-and-write run lands with the client.
+
+pub mod flatten;
