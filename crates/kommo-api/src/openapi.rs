@@ -1,0 +1,228 @@
+//! The OpenAPI 3.1 description: operations come from the handlers' annotations, query
+//! parameters from the same tables the parser uses, errors from the one error type.
+
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required, ResponseBuilder};
+use utoipa::{Modify, OpenApi as _};
+
+use crate::error::{InvalidParam, PROBLEM_JSON, Problem};
+use crate::params::{self, Kind, ParamSpec};
+
+/// What the published reference leaves open, and what this implementation decided.
+const DESCRIPTION: &str = r#"Read Kommo CRM data synced by kommo-data: leads, contacts, pipelines and users,
+compatible with the published V4 Marketing "Kommo" data API (field names, types and filter names of
+`leads` and `pipelines` are exactly the reference's).
+
+## Authentication
+Send `x-client-id` and `x-client-secret` on every request. Missing or wrong credentials are a 401
+(the answer never says which half was wrong); credentials not granted the `workspaceId` (or the
+`organizationId` / `integrationId`) are a 403.
+
+## Request budget
+Each set of credentials has a budget of requests a minute (default 1,200; 0 means unlimited). It
+can be spent at once and refills continuously (budget / 60 a second). Once spent, requests get a
+429 with `Retry-After` (seconds) until a request is available again. Every authenticated request
+counts, including those answered 400.
+
+## Parameters
+- A parameter with an empty value (`?integrationId&page`) counts as absent.
+- An unknown parameter is a 400 naming it and listing the accepted ones (names are case-sensitive;
+  a near miss such as `pipelineID` gets a "did you mean" hint). A parameter given twice with values
+  is a 400 too: send one comma-separated list instead.
+- Id filters take one id or a comma-separated list (at most 1000), meaning any of them; ids are
+  whole numbers (`statusId=142,143`). `integrationId` takes a list as well.
+- Text filters (names, colors, email, phone) match exactly (email case-insensitively, phone on its
+  digits), are never split on commas, may hold any Unicode up to 1000 bytes, and may not hold
+  control characters.
+- Time filters take RFC 3339 (`2026-01-01T00:00:00Z`, with or without a fraction, any offset) or a
+  bare UTC date: as a `*Start` its first instant, as an `*End` its last. Both ends are inclusive; a
+  start after its end is a 400. An offset's `+` must be percent-encoded (`%2B`); an unencoded one
+  arrives as a space and is read as the `+` it was meant to be.
+- `page` starts at 1 (numbers below 1 count as 1); `limit` is 1 to 5000 (default 500); numbers out
+  of range are clamped, anything that is not a whole number is a 400.
+- `orderBy` takes a field name of the resource (`created_at`, also spelled `createdAt`); ties are
+  always broken by the Kommo id, so paging never repeats or skips a row while nothing changes.
+  `orderBy` without `orderDirection` keeps the default order's direction (desc for leads and
+  contacts, asc for pipelines and users); `orderDirection` alone reverses the first default sort column.
+
+## Responses
+`{"data": [...], "meta": {"page", "limit", "hasNextPage", "hasPreviousPage"}}`. A page past the
+end is a 200 with empty `data`. Ids are strings, money and counts numbers, timestamps RFC 3339 UTC
+with milliseconds and `Z` (or `null`), id lists comma-separated strings, structured Kommo data
+(`custom_fields_values`, `tags`, `rights`) compact JSON text. Every row carries `integration_id`,
+`workspace_id`, `organization_id`, a stable `document_id` (a UUID v5 of integration, resource and
+Kommo ids) and `inserted_at` (when a sync last wrote it). Extra fields beyond the reference:
+leads have `company_id`, `status_name` and `pipeline_name`; pipelines have `is_main` and `is_archive`.
+
+## Errors
+RFC 9457 problem documents (`application/problem+json`) with `type`, `title`, `status`, `detail`,
+and `invalid_params` (400), `retry_after` (429) or `error_id` (500: quote it when reporting; the
+server log has the cause under it, the body never does).
+"#;
+
+/// The document's static part; [`document`] completes it with the routes' operations.
+#[derive(Debug, utoipa::OpenApi)]
+#[openapi(
+    info(title = "kommo-data data API", version = "1", description = DESCRIPTION, license(name = "Apache-2.0")),
+    components(schemas(Problem, InvalidParam)),
+    tags((name = "kommo", description = "Kommo CRM data, one row per object, filtered and paged.")),
+    modifiers(&Security)
+)]
+pub(crate) struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "clientId",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-client-id",
+                "The client id of API credentials.",
+            ))),
+        );
+        components.add_security_scheme(
+            "clientSecret",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "x-client-secret",
+                "The client secret, shown once when the credentials were created.",
+            ))),
+        );
+    }
+}
+
+/// The static part of the document.
+pub(crate) fn base() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+/// The data resources' paths and their parameter tables.
+const RESOURCES: [(&str, &[ParamSpec]); 4] = [
+    ("/v1/kommo/leads", params::LEADS),
+    ("/v1/kommo/contacts", params::CONTACTS),
+    ("/v1/kommo/pipelines", params::PIPELINES),
+    ("/v1/kommo/users", params::USERS),
+];
+
+/// Adds each data resource's query parameters (from the parser's tables) and error responses.
+pub(crate) fn complete(mut api: OpenApi) -> OpenApi {
+    for (path, table) in RESOURCES {
+        let Some(item) = api.paths.paths.get_mut(path) else {
+            continue;
+        };
+        let Some(operation) = item.get.as_mut() else {
+            continue;
+        };
+        operation.parameters = Some(table.iter().map(|spec| parameter(spec).into()).collect());
+        add_error_responses(operation);
+    }
+    api
+}
+
+fn parameter(spec: &ParamSpec) -> Parameter {
+    let text = || ObjectBuilder::new().schema_type(Type::String);
+    let schema = match spec.kind {
+        Kind::Workspace | Kind::Organization => text()
+            .max_length(Some(params::MAX_TENANCY_ID))
+            .pattern(Some("^[A-Za-z0-9_.:-]+$"))
+            .examples(["ws_1"]),
+        Kind::Integrations => text().pattern(Some("^[A-Za-z0-9_.:-]+(,[A-Za-z0-9_.:-]+)*$")),
+        Kind::Ids => text()
+            .pattern(Some(r"^\d+( *, *\d+)*$"))
+            .examples(["142,143"]),
+        Kind::Text | Kind::Phone => text().max_length(Some(params::MAX_TEXT)),
+        Kind::Email => text()
+            .max_length(Some(params::MAX_TEXT))
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Email))),
+        Kind::TimeStart => text()
+            .description(Some(
+                "RFC 3339 date-time, or a date meaning its first instant (UTC)",
+            ))
+            .examples(["2026-01-01T00:00:00Z"]),
+        Kind::TimeEnd => text()
+            .description(Some(
+                "RFC 3339 date-time, or a date meaning its last instant (UTC)",
+            ))
+            .examples(["2026-01-31"]),
+        Kind::Integer => ObjectBuilder::new().schema_type(Type::Integer),
+        Kind::Bool => ObjectBuilder::new().schema_type(Type::Boolean),
+        Kind::Deleted => text()
+            .enum_values(Some(["false", "true", "any"]))
+            .default(Some("false".into())),
+        Kind::Page => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .default(Some(1.into())),
+        Kind::Limit => ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(params::MAX_LIMIT))
+            .default(Some(params::DEFAULT_LIMIT.into())),
+        Kind::OrderBy(names) => text().enum_values(Some(names.iter().copied())),
+        Kind::Direction => text().enum_values(Some(["asc", "desc"])),
+    };
+    let required = if spec.kind == Kind::Workspace {
+        Required::True
+    } else {
+        Required::False
+    };
+    ParameterBuilder::new()
+        .name(spec.name)
+        .parameter_in(ParameterIn::Query)
+        .required(required)
+        .description(Some(spec.description))
+        .schema(Some(schema))
+        .build()
+}
+
+fn add_error_responses(operation: &mut Operation) {
+    let errors = [
+        (
+            "400",
+            "Missing `workspaceId`, an unknown parameter, a malformed value or an empty time range.",
+        ),
+        ("401", "Credentials missing or wrong."),
+        (
+            "403",
+            "The credentials are not granted this workspace, organization or integration.",
+        ),
+        (
+            "429",
+            "The credentials' request budget is spent; `Retry-After` says when to come back.",
+        ),
+        (
+            "500",
+            "Internal failure; the body carries an error id that is also in the server log.",
+        ),
+    ];
+    for (status, description) in errors {
+        let content = ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build();
+        let mut response = ResponseBuilder::new()
+            .description(description)
+            .content(PROBLEM_JSON, content);
+        if status == "429" {
+            let seconds = ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .build();
+            response = response.header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(Some(seconds))
+                    .description(Some("Seconds until a request is available."))
+                    .build(),
+            );
+        }
+        let response = response.build();
+        operation
+            .responses
+            .responses
+            .insert(status.to_owned(), response.into());
+    }
+}

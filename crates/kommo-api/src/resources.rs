@@ -1,0 +1,154 @@
+//! The four resources of the data API. Each handler parses its query in one call, asks the
+//! store in one call (which enforces the caller's grant), and renders the page.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use kommo_store::query::Page;
+use kommo_store::rows::{ContactRow, LeadRow, PipelineRow, UserRow};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::params;
+use crate::state::AppState;
+
+/// One page of rows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageBody<T> {
+    /// The rows of this page, in the requested (or default) order; empty past the last page.
+    pub data: Vec<T>,
+    pub meta: PageMeta,
+}
+
+/// Where this page is.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PageMeta {
+    /// The page number, from 1.
+    #[schema(example = 1)]
+    pub page: u32,
+    /// The page size after clamping to 1..5000.
+    #[schema(example = 100)]
+    pub limit: u32,
+    /// Whether another page follows this one.
+    pub has_next_page: bool,
+    /// Whether this is not the first page.
+    pub has_previous_page: bool,
+}
+
+impl<T> From<Page<T>> for PageBody<T> {
+    fn from(page: Page<T>) -> Self {
+        Self {
+            meta: PageMeta {
+                page: page.page,
+                limit: page.limit,
+                has_next_page: page.has_next_page,
+                has_previous_page: page.has_previous_page,
+            },
+            data: page.rows,
+        }
+    }
+}
+
+fn render<T: Serialize>(page: Page<T>) -> Result<Response, ApiError> {
+    let body = PageBody::from(page);
+    let bytes = serde_json::to_vec(&body).map_err(|error| ApiError::internal(&error))?;
+    let mut response = bytes.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// Leads.
+///
+/// One row per lead. Default order: `created_at` desc, then `lead_id` desc. Besides the
+/// published fields, each row carries `company_id` (the linked company), `status_name` and
+/// `pipeline_name`. Deleted leads are kept, flagged `is_deleted`, and returned only with
+/// `isDeleted=true` or `isDeleted=any`.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/leads",
+    tag = "kommo",
+    operation_id = "listLeads",
+    responses((status = 200, description = "One page of leads.", body = PageBody<LeadRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn leads(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::leads(query.as_deref())?;
+    render(state.store().leads(&caller.grant, &query).await?)
+}
+
+/// Contacts.
+///
+/// One row per contact. Default order: `created_at` desc, then `contact_id` desc. `email` and
+/// `phone` hold the first value of the contact's EMAIL and PHONE fields, `emails` and `phones`
+/// all of them, comma-separated.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/contacts",
+    tag = "kommo",
+    operation_id = "listContacts",
+    responses((status = 200, description = "One page of contacts.", body = PageBody<ContactRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn contacts(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::contacts(query.as_deref())?;
+    render(state.store().contacts(&caller.grant, &query).await?)
+}
+
+/// Pipelines and their statuses.
+///
+/// One row per (pipeline, status); the system statuses 142 (won) and 143 (lost) appear once in
+/// every pipeline. Default order: `pipeline_sort`, `pipeline_id`, `sort`, `status_id`, all
+/// ascending. `sort`, `color` and `type` (filters and fields) are the status's; `type` is a
+/// number (1: the incoming-leads stage, 0: any other). Extra fields: `is_main` (the
+/// account's main pipeline) and `is_archive` (an archived pipeline).
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/pipelines",
+    tag = "kommo",
+    operation_id = "listPipelines",
+    responses((status = 200, description = "One page of (pipeline, status) rows.", body = PageBody<PipelineRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn pipelines(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::pipelines(query.as_deref())?;
+    render(state.store().pipelines(&caller.grant, &query).await?)
+}
+
+/// Users.
+///
+/// One row per Kommo user of the account. Default order: `user_id` asc. `rights` is Kommo's
+/// rights object as JSON text.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/users",
+    tag = "kommo",
+    operation_id = "listUsers",
+    responses((status = 200, description = "One page of users.", body = PageBody<UserRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::users(query.as_deref())?;
+    render(state.store().users(&caller.grant, &query).await?)
+}
