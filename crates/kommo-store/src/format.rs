@@ -44,7 +44,13 @@ mod tests {
 
     #[test]
     fn timestamps_have_milliseconds_and_z() {
-        assert_eq!(unix_seconds_to_rfc3339(1_769_516_685).as_deref(), Some("2026-01-27T12:24:45.000Z"));
-        assert_eq!(unix_millis_to_rfc3339(1_769_516_685_123).as_deref(), Some("2026-01-27T12:24:45.123Z"));
+        assert_eq!(
+            unix_seconds_to_rfc3339(1_769_516_685).as_deref(),
+            Some("2026-01-27T12:24:45.000Z")
+        );
+        assert_eq!(
+            unix_millis_to_rfc3339(1_769_516_685_123).as_deref(),
+            Some("2026-01-27T12:24:45.123Z")
+        );
     }
 }

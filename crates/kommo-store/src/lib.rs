@@ -1,7 +1,229 @@
 //! Schema, migrations and queries for SQLite and PostgreSQL; the only crate that knows SQL.
+//!
+//! [`Store`] is the whole interface: tenancy and credentials, the sync engine's writes
+//! (each call one transaction, checkpoints committed with the rows they cover), leases for
+//! workers, and the data API's reads, which enforce the caller's [`query::Grant`] here.
 
+mod db;
+mod error;
 mod format;
+mod keys;
+mod lease;
+mod model;
 pub mod query;
+mod read;
 pub mod rows;
+mod tenancy;
+pub mod testing;
+mod write;
 
+use std::str::FromStr as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use db::Backend;
+pub use error::StoreError;
 pub use format::{unix_millis_to_rfc3339, unix_seconds_to_rfc3339};
+pub use keys::Keys;
+pub use model::{
+    Checkpoint, DeletedRef, EntityCounts, EntityKind, Integration, IntegrationAuth, NewCredentials,
+    NewIntegration, Organization, RunOutcome, RunStatus, StoredTokens, SyncRun, Workspace,
+};
+pub use secrecy::{ExposeSecret, SecretString};
+
+use db::Db;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The versions of the embedded migrations, per dialect (they must be identical).
+pub fn migration_versions(backend: Backend) -> Vec<i64> {
+    let migrator = match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    };
+    migrator.iter().map(|m| m.version).collect()
+}
+
+/// The store: a handle on the database pools and the keys. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: Db,
+    keys: Keys,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Readers of a SQLite file: WAL lets them run beside the single writer.
+const SQLITE_READERS: u32 = 8;
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+impl Store {
+    /// Opens the database and brings its schema up to date.
+    ///
+    /// `url` is `postgres://...` / `postgresql://...`, or SQLite: `sqlite://path`,
+    /// `sqlite:path`, `sqlite::memory:`, or a bare file path. A SQLite file is created if
+    /// missing and runs in WAL mode with a busy timeout and foreign keys on.
+    pub async fn connect(url: &str, keys: Keys) -> Result<Store, StoreError> {
+        let db = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(POSTGRES_CONNECTIONS)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect(url)
+                .await?;
+            POSTGRES_MIGRATIONS
+                .run(&pool)
+                .await
+                .map_err(StoreError::Migration)?;
+            Db::Postgres(pool)
+        } else {
+            open_sqlite(url).await?
+        };
+        Ok(Store {
+            inner: Arc::new(Inner { db, keys }),
+        })
+    }
+
+    /// Which database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.inner.db.backend()
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.inner.db
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    /// Closes the pools (waits for connections in use to be returned).
+    pub async fn close(&self) {
+        match &self.inner.db {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
+    let options = if url.starts_with("sqlite:") {
+        SqliteConnectOptions::from_str(url)?
+    } else if url.is_empty() {
+        return Err(StoreError::invalid(
+            "database URL",
+            "empty; expected a SQLite path or a postgres:// URL",
+        ));
+    } else {
+        SqliteConnectOptions::new().filename(url)
+    };
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let options = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        .pragma("cache_size", "-65536")
+        .pragma("temp_store", "memory")
+        .pragma("mmap_size", "1073741824");
+    if in_memory {
+        // One connection that never closes: an in-memory database lives only as long as
+        // its last connection, and shared-cache readers would hit table locks anyway.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await?;
+        SQLITE_MIGRATIONS
+            .run(&pool)
+            .await
+            .map_err(StoreError::Migration)?;
+        return Ok(Db::Sqlite {
+            writer: pool.clone(),
+            reader: pool,
+        });
+    }
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(60))
+        .connect_with(options.clone())
+        .await?;
+    SQLITE_MIGRATIONS
+        .run(&writer)
+        .await
+        .map_err(StoreError::Migration)?;
+    let reader = SqlitePoolOptions::new()
+        .max_connections(SQLITE_READERS)
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await?;
+    Ok(Db::Sqlite { writer, reader })
+}
+
+/// The stable `document_id` of a row: a UUID v5 of the integration, the resource and the
+/// Kommo id(s), so the same object always gets the same id, on any machine.
+/// `resource` is `lead`, `contact`, `pipeline` (ids: pipeline, status) or `user`.
+pub fn document_id(integration_id: &str, resource: &str, ids: &[i64]) -> String {
+    // A fixed namespace for this project (a v4 UUID generated once).
+    const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x6f1c_2a3e_9b7d_4c55_8e21_5d0a_7b3f_c419);
+    let mut name = String::with_capacity(integration_id.len() + resource.len() + 24);
+    name.push_str(integration_id);
+    name.push('/');
+    name.push_str(resource);
+    for id in ids {
+        name.push('/');
+        name.push_str(&id.to_string());
+    }
+    uuid::Uuid::new_v5(&NAMESPACE, name.as_bytes()).to_string()
+}
+
+pub(crate) fn now_millis() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub(crate) fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_ids_are_stable_and_distinct() {
+        let a = document_id("int-1", "lead", &[42]);
+        assert_eq!(a, document_id("int-1", "lead", &[42]));
+        assert_ne!(a, document_id("int-2", "lead", &[42]));
+        assert_ne!(a, document_id("int-1", "contact", &[42]));
+        assert_ne!(
+            document_id("int-1", "pipeline", &[1, 142]),
+            document_id("int-1", "pipeline", &[1, 143])
+        );
+    }
+
+    #[test]
+    fn both_dialects_have_the_same_migration_versions() {
+        let sqlite = migration_versions(Backend::Sqlite);
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, migration_versions(Backend::Postgres));
+    }
+}

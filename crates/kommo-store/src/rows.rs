@@ -4,7 +4,11 @@
 //! filters and orders use indexes, and serialises to the published JSON form: ids as strings,
 //! timestamps as RFC 3339 UTC with milliseconds and `Z`, structured data as compact JSON text.
 //! Fields marked `#[serde(skip)]` feed side tables (tags, emails, phones, linked leads) that
-//! the "any of" filters need; they are not part of the published row.
+//! the "any of" filters need; they are not part of the published row. Data API reads leave
+//! them empty; `Store::all_lead_rows` / `all_contact_rows` fill them from the side tables.
+//!
+//! On write the store sets `tenancy` from the call's `RowTenancy`, derives `document_id`
+//! (see [`crate::document_id`]) and stamps `inserted_at`; the values passed in are ignored.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,7 +16,7 @@ use utoipa::ToSchema;
 use crate::format::{id_string, opt_id_string, opt_rfc3339, rfc3339_ms};
 
 /// The tenancy every row was synced under, and when it was written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct RowTenancy {
     pub integration_id: String,
     pub workspace_id: String,
@@ -28,7 +32,7 @@ pub struct RowTag {
 }
 
 /// One lead.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct LeadRow {
     #[serde(serialize_with = "id_string")]
     #[schema(value_type = String, example = "58141807")]
@@ -93,6 +97,7 @@ pub struct LeadRow {
     pub tag_name_first: Option<String>,
     pub tag_color_first: Option<String>,
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub tenancy: RowTenancy,
     pub document_id: String,
     /// Unix milliseconds of the last write by a sync.
@@ -107,11 +112,12 @@ pub struct LeadRow {
     pub status_name: Option<String>,
     pub pipeline_name: Option<String>,
     #[serde(skip)]
+    #[sqlx(skip)]
     pub tag_list: Vec<RowTag>,
 }
 
 /// One (pipeline, status) pair: the system statuses 142 and 143 appear in every pipeline.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct PipelineRow {
     #[serde(serialize_with = "id_string")]
     #[schema(value_type = String)]
@@ -129,6 +135,7 @@ pub struct PipelineRow {
     #[serde(rename = "type")]
     pub status_type: i64,
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub tenancy: RowTenancy,
     pub document_id: String,
     #[serde(serialize_with = "rfc3339_ms")]
@@ -139,7 +146,7 @@ pub struct PipelineRow {
 }
 
 /// One contact.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct ContactRow {
     #[serde(serialize_with = "id_string")]
     #[schema(value_type = String)]
@@ -191,25 +198,30 @@ pub struct ContactRow {
     pub tag_name_first: Option<String>,
     pub tag_color_first: Option<String>,
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub tenancy: RowTenancy,
     pub document_id: String,
     #[serde(serialize_with = "rfc3339_ms")]
     #[schema(value_type = String)]
     pub inserted_at: i64,
     #[serde(skip)]
+    #[sqlx(skip)]
     pub tag_list: Vec<RowTag>,
     /// Every EMAIL value, as given (matched case-insensitively).
     #[serde(skip)]
+    #[sqlx(skip)]
     pub email_list: Vec<String>,
     /// Every PHONE value, as given (matched on its digits).
     #[serde(skip)]
+    #[sqlx(skip)]
     pub phone_list: Vec<String>,
     #[serde(skip)]
+    #[sqlx(skip)]
     pub lead_id_list: Vec<i64>,
 }
 
 /// One Kommo user of the account.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
 pub struct UserRow {
     #[serde(serialize_with = "id_string")]
     #[schema(value_type = String)]
@@ -231,6 +243,7 @@ pub struct UserRow {
     /// Kommo's rights object as compact JSON text.
     pub rights: Option<String>,
     #[serde(flatten)]
+    #[sqlx(flatten)]
     pub tenancy: RowTenancy,
     pub document_id: String,
     #[serde(serialize_with = "rfc3339_ms")]

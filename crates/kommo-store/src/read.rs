@@ -1,0 +1,828 @@
+//! The data API's reads. The grant is checked first; every statement then starts from
+//! `workspace_id = <the granted workspace>`, so no filter can reach another tenant's rows.
+//!
+//! Paging uses OFFSET, in a subquery that selects only row ids (`SELECT id ... ORDER BY ...
+//! LIMIT n+1 OFFSET k`): with the indexes of the migrations that subquery is answered from
+//! one index alone, and only the page's rows are read from the table.
+
+use chrono::{DateTime, Timelike as _, Utc};
+
+use crate::Store;
+use crate::db::{Arg, Backend, placeholders};
+use crate::error::StoreError;
+use crate::model::EntityCounts;
+use crate::query::{
+    ContactOrder, ContactsQuery, Deleted, Direction, Grant, LeadOrder, LeadsQuery, Page,
+    PageRequest, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserOrder, UsersQuery,
+};
+use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, UserRow};
+use crate::write::{
+    CONTACT_COLUMNS, LEAD_COLUMNS, PIPELINE_COLUMNS, USER_COLUMNS, normalize_email, normalize_phone,
+};
+
+/// A WHERE clause under construction: conditions with `?` and their arguments, in order.
+struct Where<'a> {
+    conds: Vec<String>,
+    args: Vec<Arg<'a>>,
+}
+
+impl<'a> Where<'a> {
+    fn new() -> Self {
+        Where {
+            conds: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
+    fn eq_str(&mut self, column: &str, value: &'a str) {
+        self.conds.push(format!("{column} = ?"));
+        self.args.push(Arg::str(value));
+    }
+
+    fn eq_int(&mut self, column: &str, value: i64) {
+        self.conds.push(format!("{column} = ?"));
+        self.args.push(Arg::int(value));
+    }
+
+    fn eq_bool(&mut self, column: &str, value: bool) {
+        self.conds.push(format!("{column} = ?"));
+        self.args.push(Arg::Bool(value));
+    }
+
+    fn in_ints(&mut self, column: &str, values: &[i64]) {
+        match values {
+            [] => {}
+            [one] => self.eq_int(column, *one),
+            many => {
+                self.conds
+                    .push(format!("{column} IN ({})", placeholders(many.len())));
+                self.args.extend(many.iter().map(|v| Arg::int(*v)));
+            }
+        }
+    }
+
+    fn in_strs(&mut self, column: &str, values: &'a [String]) {
+        self.conds
+            .push(format!("{column} IN ({})", placeholders(values.len())));
+        self.args.extend(values.iter().map(|v| Arg::str(v)));
+    }
+
+    fn range(&mut self, column: &str, range: &TimeRange) {
+        if let Some(start) = range.start {
+            self.conds.push(format!("{column} >= ?"));
+            self.args.push(Arg::int(start_seconds(start)));
+        }
+        if let Some(end) = range.end {
+            self.conds.push(format!("{column} <= ?"));
+            self.args.push(Arg::int(end.timestamp()));
+        }
+    }
+
+    fn deleted(&mut self, deleted: Deleted) {
+        match deleted {
+            Deleted::Live => self.eq_bool("is_deleted", false),
+            Deleted::Only => self.eq_bool("is_deleted", true),
+            Deleted::Any => {}
+        }
+    }
+
+    /// `id IN (SELECT <parent> FROM <side> WHERE workspace_id = ? AND <inner>)`.
+    fn side(&mut self, side: &str, parent: &str, workspace_id: &'a str, inner: Where<'a>) {
+        let mut conds = vec!["workspace_id = ?".to_owned()];
+        conds.extend(inner.conds);
+        self.conds.push(format!(
+            "id IN (SELECT {parent} FROM {side} WHERE {})",
+            conds.join(" AND ")
+        ));
+        self.args.push(Arg::str(workspace_id));
+        self.args.extend(inner.args);
+    }
+
+    fn sql(&self) -> String {
+        self.conds.join(" AND ")
+    }
+}
+
+/// Kommo times are whole seconds: an inclusive start with a fraction begins at the next second.
+fn start_seconds(start: DateTime<Utc>) -> i64 {
+    let seconds = start.timestamp();
+    if start.nanosecond() > 0 {
+        seconds.saturating_add(1)
+    } else {
+        seconds
+    }
+}
+
+/// The tag filters shared by leads and contacts.
+struct TagFilter<'f> {
+    tag_id: &'f [i64],
+    tag_name: Option<&'f str>,
+    tag_color: Option<&'f str>,
+    tag_id_first: &'f [i64],
+    tag_name_first: Option<&'f str>,
+    tag_color_first: Option<&'f str>,
+}
+
+fn tag_conditions<'a>(
+    w: &mut Where<'a>,
+    side: &str,
+    parent: &str,
+    workspace_id: &'a str,
+    f: TagFilter<'a>,
+) {
+    let first = |inner: &mut Where<'a>| inner.eq_int("position", 0);
+    if !f.tag_id.is_empty() {
+        let mut inner = Where::new();
+        inner.in_ints("tag_id", f.tag_id);
+        w.side(side, parent, workspace_id, inner);
+    }
+    if let Some(name) = f.tag_name {
+        let mut inner = Where::new();
+        inner.eq_str("name", name);
+        w.side(side, parent, workspace_id, inner);
+    }
+    if let Some(color) = f.tag_color {
+        let mut inner = Where::new();
+        inner.eq_str("color", color);
+        w.side(side, parent, workspace_id, inner);
+    }
+    if !f.tag_id_first.is_empty() {
+        let mut inner = Where::new();
+        inner.in_ints("tag_id", f.tag_id_first);
+        first(&mut inner);
+        w.side(side, parent, workspace_id, inner);
+    }
+    if let Some(name) = f.tag_name_first {
+        let mut inner = Where::new();
+        inner.eq_str("name", name);
+        first(&mut inner);
+        w.side(side, parent, workspace_id, inner);
+    }
+    if let Some(color) = f.tag_color_first {
+        let mut inner = Where::new();
+        inner.eq_str("color", color);
+        first(&mut inner);
+        w.side(side, parent, workspace_id, inner);
+    }
+}
+
+/// `a DESC, b DESC`; on Postgres with SQLite's NULL placement spelled out (NULLs sort
+/// lowest), matching the `DESC NULLS LAST` indexes of the Postgres migration.
+fn order_sql(backend: Backend, terms: &[(&str, Direction)]) -> String {
+    let parts: Vec<String> = terms
+        .iter()
+        .map(|(column, direction)| match (backend, direction) {
+            (Backend::Sqlite, Direction::Asc) => format!("{column} ASC"),
+            (Backend::Sqlite, Direction::Desc) => format!("{column} DESC"),
+            (Backend::Postgres, Direction::Asc) => format!("{column} ASC NULLS FIRST"),
+            (Backend::Postgres, Direction::Desc) => format!("{column} DESC NULLS LAST"),
+        })
+        .collect();
+    parts.join(", ")
+}
+
+/// The sort terms: the chosen column, then the tie-breakers in the same direction.
+fn order_terms<'c>(
+    primary: Option<(&'c str, Direction)>,
+    default: &[(&'c str, Direction)],
+    ties: &[&'c str],
+) -> Vec<(&'c str, Direction)> {
+    match primary {
+        None => default.to_vec(),
+        Some((column, direction)) => {
+            let mut terms = vec![(column, direction)];
+            terms.extend(
+                ties.iter()
+                    .filter(|t| **t != column)
+                    .map(|t| (*t, direction)),
+            );
+            terms
+        }
+    }
+}
+
+fn check_page(page: PageRequest) -> Result<(i64, i64), StoreError> {
+    if page.page == 0 {
+        return Err(StoreError::invalid("page", "pages start at 1"));
+    }
+    if page.limit == 0 {
+        return Err(StoreError::invalid("limit", "must be at least 1"));
+    }
+    let offset = (i64::from(page.page) - 1) * i64::from(page.limit);
+    Ok((i64::from(page.limit), offset))
+}
+
+fn into_page<T>(mut rows: Vec<T>, page: PageRequest) -> Page<T> {
+    let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    let has_next_page = rows.len() > limit;
+    rows.truncate(limit);
+    Page {
+        rows,
+        page: page.page,
+        limit: page.limit,
+        has_next_page,
+        has_previous_page: page.page > 1,
+    }
+}
+
+fn columns(list: &[&str]) -> String {
+    let mut out = String::from("id");
+    for c in list {
+        out.push_str(", ");
+        out.push_str(c);
+    }
+    out
+}
+
+impl Store {
+    /// Checks the scope against the grant. Returns the integration ids rows must be narrowed
+    /// to, or `None` when the scope covers every integration of the workspace.
+    async fn authorize(
+        &self,
+        grant: &Grant,
+        scope: &Scope,
+    ) -> Result<Option<Vec<String>>, StoreError> {
+        if !grant.workspace_ids.iter().any(|w| w == &scope.workspace_id) {
+            return Err(StoreError::not_granted(format!(
+                "workspace {}",
+                scope.workspace_id
+            )));
+        }
+        if let Some(org) = &scope.organization_id
+            && org != &grant.organization_id
+        {
+            return Err(StoreError::not_granted(format!("organization {org}")));
+        }
+        if scope.integration_ids.is_empty() {
+            return Ok(None);
+        }
+        let all = self.workspace_integration_ids(&scope.workspace_id).await?;
+        if let Some(foreign) = scope.integration_ids.iter().find(|i| !all.contains(i)) {
+            return Err(StoreError::not_granted(format!("integration {foreign}")));
+        }
+        if all.iter().all(|i| scope.integration_ids.contains(i)) {
+            return Ok(None);
+        }
+        let mut ids = scope.integration_ids.clone();
+        ids.sort();
+        ids.dedup();
+        Ok(Some(ids))
+    }
+
+    /// One page of leads of a granted workspace.
+    pub async fn leads(
+        &self,
+        grant: &Grant,
+        query: &LeadsQuery,
+    ) -> Result<Page<LeadRow>, StoreError> {
+        let integrations = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.leads_statement(query, integrations.as_deref())?;
+        self.fetch_page(&sql, args, query.page).await
+    }
+
+    /// The plan the database chooses for a leads query (SQLite's `EXPLAIN QUERY PLAN`,
+    /// Postgres's `EXPLAIN`), for checking which indexes serve it.
+    pub async fn explain_leads(
+        &self,
+        grant: &Grant,
+        query: &LeadsQuery,
+    ) -> Result<String, StoreError> {
+        let integrations = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.leads_statement(query, integrations.as_deref())?;
+        explain(self, &sql, args).await
+    }
+
+    fn leads_statement<'q>(
+        &self,
+        query: &'q LeadsQuery,
+        integrations: Option<&'q [String]>,
+    ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
+        let (limit, offset) = check_page(query.page)?;
+        let f = &query.filter;
+        let ws = query.scope.workspace_id.as_str();
+        let mut w = Where::new();
+        w.eq_str("workspace_id", ws);
+        if let Some(ids) = integrations {
+            w.in_strs("integration_id", ids);
+        }
+        w.deleted(f.deleted);
+        w.in_ints("lead_id", &f.lead_id);
+        w.in_ints("status_id", &f.status_id);
+        w.in_ints("pipeline_id", &f.pipeline_id);
+        w.in_ints("responsible_user_id", &f.responsible_user_id);
+        w.in_ints("group_id", &f.group_id);
+        w.in_ints("loss_reason_id", &f.loss_reason_id);
+        w.range("created_at", &f.created);
+        w.range("updated_at", &f.last_modified);
+        w.range("closed_at", &f.closed);
+        tag_conditions(
+            &mut w,
+            "lead_tags",
+            "lead_ref",
+            ws,
+            TagFilter {
+                tag_id: &f.tag_id,
+                tag_name: f.tag_name.as_deref(),
+                tag_color: f.tag_color.as_deref(),
+                tag_id_first: &f.tag_id_first,
+                tag_name_first: f.tag_name_first.as_deref(),
+                tag_color_first: f.tag_color_first.as_deref(),
+            },
+        );
+        let primary = query.order.map(|(order, direction)| {
+            let column = match order {
+                LeadOrder::CreatedAt => "created_at",
+                LeadOrder::UpdatedAt => "updated_at",
+                LeadOrder::ClosedAt => "closed_at",
+                LeadOrder::ClosestTaskAt => "closest_task_at",
+                LeadOrder::InsertedAt => "inserted_at",
+                LeadOrder::LeadId => "lead_id",
+                LeadOrder::StatusId => "status_id",
+                LeadOrder::PipelineId => "pipeline_id",
+                LeadOrder::ResponsibleUserId => "responsible_user_id",
+            };
+            (column, direction)
+        });
+        let terms = order_terms(
+            primary,
+            &[
+                ("created_at", Direction::Desc),
+                ("lead_id", Direction::Desc),
+                ("id", Direction::Desc),
+            ],
+            &["lead_id", "id"],
+        );
+        Ok(self.paged_statement("leads", LEAD_COLUMNS, w, &terms, limit, offset))
+    }
+
+    /// One page of contacts of a granted workspace.
+    pub async fn contacts(
+        &self,
+        grant: &Grant,
+        query: &ContactsQuery,
+    ) -> Result<Page<ContactRow>, StoreError> {
+        let integrations = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.contacts_statement(query, integrations.as_deref())?;
+        self.fetch_page(&sql, args, query.page).await
+    }
+
+    /// The plan the database chooses for a contacts query.
+    pub async fn explain_contacts(
+        &self,
+        grant: &Grant,
+        query: &ContactsQuery,
+    ) -> Result<String, StoreError> {
+        let integrations = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.contacts_statement(query, integrations.as_deref())?;
+        explain(self, &sql, args).await
+    }
+
+    fn contacts_statement<'q>(
+        &self,
+        query: &'q ContactsQuery,
+        integrations: Option<&'q [String]>,
+    ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
+        let (limit, offset) = check_page(query.page)?;
+        let f = &query.filter;
+        let ws = query.scope.workspace_id.as_str();
+        let mut w = Where::new();
+        w.eq_str("workspace_id", ws);
+        if let Some(ids) = integrations {
+            w.in_strs("integration_id", ids);
+        }
+        w.deleted(f.deleted);
+        w.in_ints("contact_id", &f.contact_id);
+        w.in_ints("responsible_user_id", &f.responsible_user_id);
+        w.in_ints("group_id", &f.group_id);
+        w.in_ints("company_id", &f.company_id);
+        w.range("created_at", &f.created);
+        w.range("updated_at", &f.last_modified);
+        if !f.lead_id.is_empty() {
+            let mut inner = Where::new();
+            inner.in_ints("lead_id", &f.lead_id);
+            w.side("contact_leads", "contact_ref", ws, inner);
+        }
+        if let Some(email) = &f.email {
+            let mut inner = Where::new();
+            inner.conds.push("email = ?".to_owned());
+            inner.args.push(Arg::string(normalize_email(email)));
+            w.side("contact_emails", "contact_ref", ws, inner);
+        }
+        if let Some(phone) = &f.phone {
+            let mut inner = Where::new();
+            inner.conds.push("digits = ?".to_owned());
+            inner.args.push(Arg::string(normalize_phone(phone)));
+            w.side("contact_phones", "contact_ref", ws, inner);
+        }
+        tag_conditions(
+            &mut w,
+            "contact_tags",
+            "contact_ref",
+            ws,
+            TagFilter {
+                tag_id: &f.tag_id,
+                tag_name: f.tag_name.as_deref(),
+                tag_color: f.tag_color.as_deref(),
+                tag_id_first: &f.tag_id_first,
+                tag_name_first: f.tag_name_first.as_deref(),
+                tag_color_first: f.tag_color_first.as_deref(),
+            },
+        );
+        let primary = query.order.map(|(order, direction)| {
+            let column = match order {
+                ContactOrder::CreatedAt => "created_at",
+                ContactOrder::UpdatedAt => "updated_at",
+                ContactOrder::ClosestTaskAt => "closest_task_at",
+                ContactOrder::InsertedAt => "inserted_at",
+                ContactOrder::ContactId => "contact_id",
+                ContactOrder::ResponsibleUserId => "responsible_user_id",
+                ContactOrder::CompanyId => "company_id",
+            };
+            (column, direction)
+        });
+        let terms = order_terms(
+            primary,
+            &[
+                ("created_at", Direction::Desc),
+                ("contact_id", Direction::Desc),
+                ("id", Direction::Desc),
+            ],
+            &["contact_id", "id"],
+        );
+        Ok(self.paged_statement("contacts", CONTACT_COLUMNS, w, &terms, limit, offset))
+    }
+
+    /// One page of (pipeline, status) rows of a granted workspace.
+    pub async fn pipelines(
+        &self,
+        grant: &Grant,
+        query: &PipelinesQuery,
+    ) -> Result<Page<PipelineRow>, StoreError> {
+        let (limit, offset) = check_page(query.page)?;
+        let integrations = self.authorize(grant, &query.scope).await?;
+        let f = &query.filter;
+        let mut w = Where::new();
+        w.eq_str("workspace_id", &query.scope.workspace_id);
+        if let Some(ids) = &integrations {
+            w.in_strs("integration_id", ids);
+        }
+        if let Some(name) = &f.pipeline_name {
+            w.eq_str("pipeline_name", name);
+        }
+        w.in_ints("pipeline_id", &f.pipeline_id);
+        w.in_ints("status_id", &f.status_id);
+        if let Some(name) = &f.status_name {
+            w.eq_str("status_name", name);
+        }
+        if let Some(sort) = f.sort {
+            w.eq_int("sort", sort);
+        }
+        if let Some(color) = &f.color {
+            w.eq_str("color", color);
+        }
+        if let Some(status_type) = f.status_type {
+            w.eq_int("status_type", status_type);
+        }
+        let primary = query.order.map(|(order, direction)| {
+            let column = match order {
+                PipelineOrder::PipelineSort => "pipeline_sort",
+                PipelineOrder::PipelineId => "pipeline_id",
+                PipelineOrder::Sort => "sort",
+                PipelineOrder::StatusId => "status_id",
+                PipelineOrder::InsertedAt => "inserted_at",
+            };
+            (column, direction)
+        });
+        let terms = order_terms(
+            primary,
+            &[
+                ("pipeline_sort", Direction::Asc),
+                ("pipeline_id", Direction::Asc),
+                ("sort", Direction::Asc),
+                ("status_id", Direction::Asc),
+                ("id", Direction::Asc),
+            ],
+            &["pipeline_id", "status_id", "id"],
+        );
+        let (sql, args) =
+            self.paged_statement("pipelines", PIPELINE_COLUMNS, w, &terms, limit, offset);
+        self.fetch_page(&sql, args, query.page).await
+    }
+
+    /// One page of users of a granted workspace.
+    pub async fn users(
+        &self,
+        grant: &Grant,
+        query: &UsersQuery,
+    ) -> Result<Page<UserRow>, StoreError> {
+        let (limit, offset) = check_page(query.page)?;
+        let integrations = self.authorize(grant, &query.scope).await?;
+        let f = &query.filter;
+        let mut w = Where::new();
+        w.eq_str("workspace_id", &query.scope.workspace_id);
+        if let Some(ids) = &integrations {
+            w.in_strs("integration_id", ids);
+        }
+        w.in_ints("user_id", &f.user_id);
+        if let Some(email) = &f.email {
+            w.conds.push("LOWER(email) = ?".to_owned());
+            w.args.push(Arg::string(email.trim().to_lowercase()));
+        }
+        w.in_ints("group_id", &f.group_id);
+        w.in_ints("role_id", &f.role_id);
+        if let Some(active) = f.is_active {
+            w.eq_bool("is_active", active);
+        }
+        if let Some(admin) = f.is_admin {
+            w.eq_bool("is_admin", admin);
+        }
+        let primary = query.order.map(|(order, direction)| {
+            let column = match order {
+                UserOrder::UserId => "user_id",
+                UserOrder::GroupId => "group_id",
+                UserOrder::RoleId => "role_id",
+                UserOrder::InsertedAt => "inserted_at",
+            };
+            (column, direction)
+        });
+        let terms = order_terms(
+            primary,
+            &[("user_id", Direction::Asc), ("id", Direction::Asc)],
+            &["user_id", "id"],
+        );
+        let (sql, args) = self.paged_statement("users", USER_COLUMNS, w, &terms, limit, offset);
+        self.fetch_page(&sql, args, query.page).await
+    }
+
+    fn paged_statement<'q>(
+        &self,
+        table: &str,
+        column_list: &[&str],
+        mut w: Where<'q>,
+        terms: &[(&str, Direction)],
+        limit: i64,
+        offset: i64,
+    ) -> (String, Vec<Arg<'q>>) {
+        let order = order_sql(self.backend(), terms);
+        let sql = format!(
+            "SELECT {} FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?) \
+             ORDER BY {order}",
+            columns(column_list),
+            w.sql()
+        );
+        w.args.push(Arg::int(limit + 1));
+        w.args.push(Arg::int(offset));
+        (sql, w.args)
+    }
+
+    async fn fetch_page<T: crate::db::Record>(
+        &self,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+        page: PageRequest,
+    ) -> Result<Page<T>, StoreError> {
+        let rows: Vec<T> = self.db().fetch_all(sql, args).await?;
+        Ok(into_page(rows, page))
+    }
+
+    /// Every stored lead of an integration (deleted ones too), by lead id, with `tag_list`
+    /// filled: for comparing a sync's result with its source.
+    pub async fn all_lead_rows(&self, integration_id: &str) -> Result<Vec<LeadRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM leads WHERE integration_id = ? ORDER BY lead_id",
+            columns(LEAD_COLUMNS)
+        );
+        let mut rows: Vec<LeadRow> = self
+            .db()
+            .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?;
+        let tags: Vec<SideTag> = self
+            .db()
+            .fetch_all(
+                "SELECT l.lead_id AS parent, t.position, t.tag_id, t.name, t.color FROM lead_tags t \
+                 JOIN leads l ON l.id = t.lead_ref WHERE l.integration_id = ? ORDER BY l.lead_id, t.position",
+                vec![Arg::str(integration_id)],
+            )
+            .await?;
+        let mut tags = tags.into_iter().peekable();
+        for row in &mut rows {
+            while let Some(tag) = tags.next_if(|t| t.parent <= row.lead_id) {
+                if tag.parent == row.lead_id {
+                    row.tag_list.push(RowTag {
+                        id: tag.tag_id,
+                        name: tag.name,
+                        color: tag.color,
+                    });
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every stored contact of an integration, by contact id, with the side lists filled
+    /// (emails and phones as they were given).
+    pub async fn all_contact_rows(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<ContactRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM contacts WHERE integration_id = ? ORDER BY contact_id",
+            columns(CONTACT_COLUMNS)
+        );
+        let mut rows: Vec<ContactRow> = self
+            .db()
+            .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?;
+        let args = || vec![Arg::str(integration_id)];
+        let tags: Vec<SideTag> = self
+            .db()
+            .fetch_all(
+                "SELECT c.contact_id AS parent, t.position, t.tag_id, t.name, t.color FROM contact_tags t \
+                 JOIN contacts c ON c.id = t.contact_ref WHERE c.integration_id = ? ORDER BY c.contact_id, t.position",
+                args(),
+            )
+            .await?;
+        let emails: Vec<SideText> = self
+            .db()
+            .fetch_all(
+                "SELECT c.contact_id AS parent, s.value FROM contact_emails s \
+                 JOIN contacts c ON c.id = s.contact_ref WHERE c.integration_id = ? ORDER BY c.contact_id, s.position",
+                args(),
+            )
+            .await?;
+        let phones: Vec<SideText> = self
+            .db()
+            .fetch_all(
+                "SELECT c.contact_id AS parent, s.value FROM contact_phones s \
+                 JOIN contacts c ON c.id = s.contact_ref WHERE c.integration_id = ? ORDER BY c.contact_id, s.position",
+                args(),
+            )
+            .await?;
+        let links: Vec<SideInt> = self
+            .db()
+            .fetch_all(
+                "SELECT c.contact_id AS parent, s.lead_id AS value FROM contact_leads s \
+                 JOIN contacts c ON c.id = s.contact_ref WHERE c.integration_id = ? ORDER BY c.contact_id, s.position",
+                args(),
+            )
+            .await?;
+        let (mut tags, mut emails, mut phones, mut links) = (
+            tags.into_iter().peekable(),
+            emails.into_iter().peekable(),
+            phones.into_iter().peekable(),
+            links.into_iter().peekable(),
+        );
+        for row in &mut rows {
+            let id = row.contact_id;
+            while let Some(t) = tags.next_if(|t| t.parent <= id) {
+                if t.parent == id {
+                    row.tag_list.push(RowTag {
+                        id: t.tag_id,
+                        name: t.name,
+                        color: t.color,
+                    });
+                }
+            }
+            while let Some(e) = emails.next_if(|e| e.parent <= id) {
+                if e.parent == id {
+                    row.email_list.push(e.value);
+                }
+            }
+            while let Some(p) = phones.next_if(|p| p.parent <= id) {
+                if p.parent == id {
+                    row.phone_list.push(p.value);
+                }
+            }
+            while let Some(l) = links.next_if(|l| l.parent <= id) {
+                if l.parent == id {
+                    row.lead_id_list.push(l.value);
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Every stored (pipeline, status) row of an integration, in the default order.
+    pub async fn all_pipeline_rows(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<PipelineRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM pipelines WHERE integration_id = ? ORDER BY pipeline_sort, pipeline_id, sort, status_id",
+            columns(PIPELINE_COLUMNS)
+        );
+        Ok(self
+            .db()
+            .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?)
+    }
+
+    /// Every stored user of an integration, by user id.
+    pub async fn all_user_rows(&self, integration_id: &str) -> Result<Vec<UserRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM users WHERE integration_id = ? ORDER BY user_id",
+            columns(USER_COLUMNS)
+        );
+        Ok(self
+            .db()
+            .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?)
+    }
+
+    /// How many rows an integration has stored, per entity.
+    pub async fn counts(&self, integration_id: &str) -> Result<EntityCounts, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            leads: i64,
+            deleted_leads: i64,
+            contacts: i64,
+            deleted_contacts: i64,
+            pipeline_rows: i64,
+            users: i64,
+        }
+        let live = "is_deleted = ?";
+        let sql = format!(
+            "SELECT \
+             (SELECT COUNT(*) FROM leads WHERE integration_id = ? AND {live}) AS leads, \
+             (SELECT COUNT(*) FROM leads WHERE integration_id = ? AND {live}) AS deleted_leads, \
+             (SELECT COUNT(*) FROM contacts WHERE integration_id = ? AND {live}) AS contacts, \
+             (SELECT COUNT(*) FROM contacts WHERE integration_id = ? AND {live}) AS deleted_contacts, \
+             (SELECT COUNT(*) FROM pipelines WHERE integration_id = ?) AS pipeline_rows, \
+             (SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users"
+        );
+        let id = || Arg::str(integration_id);
+        let args = vec![
+            id(),
+            Arg::Bool(false),
+            id(),
+            Arg::Bool(true),
+            id(),
+            Arg::Bool(false),
+            id(),
+            Arg::Bool(true),
+            id(),
+            id(),
+        ];
+        let row: Option<Record> = self.db().fetch_optional(&sql, args).await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(row.map_or_else(EntityCounts::default, |r| EntityCounts {
+            leads: n(r.leads),
+            deleted_leads: n(r.deleted_leads),
+            contacts: n(r.contacts),
+            deleted_contacts: n(r.deleted_contacts),
+            pipeline_rows: n(r.pipeline_rows),
+            users: n(r.users),
+        }))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SideTag {
+    parent: i64,
+    tag_id: i64,
+    name: String,
+    color: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct SideText {
+    parent: i64,
+    value: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct SideInt {
+    parent: i64,
+    value: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SqlitePlanLine {
+    detail: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct PostgresPlanLine {
+    #[sqlx(rename = "QUERY PLAN")]
+    line: String,
+}
+
+async fn explain(store: &Store, sql: &str, args: Vec<Arg<'_>>) -> Result<String, StoreError> {
+    let lines: Vec<String> = match store.backend() {
+        Backend::Sqlite => {
+            let rows: Vec<SqlitePlanLine> = store
+                .db()
+                .fetch_all(&format!("EXPLAIN QUERY PLAN {sql}"), args)
+                .await?;
+            rows.into_iter().map(|r| r.detail).collect()
+        }
+        Backend::Postgres => {
+            let rows: Vec<PostgresPlanLine> = store
+                .db()
+                .fetch_all(&format!("EXPLAIN {sql}"), args)
+                .await?;
+            rows.into_iter().map(|r| r.line).collect()
+        }
+    };
+    Ok(lines.join("\n"))
+}

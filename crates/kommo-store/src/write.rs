@@ -1,0 +1,961 @@
+//! The sync engine's writes. Each public call is one transaction: the rows, their side rows
+//! (tags, emails, phones, links) and the checkpoint that covers them commit together or not
+//! at all, so a crash at any instant resumes from a checkpoint that matches the data.
+//!
+//! Upserts are keyed by (integration, Kommo id) and guarded by `updated_at`: a row whose
+//! stored `updated_at` is newer than the incoming one is left alone (a stale page fetched
+//! during an overlap window cannot undo a newer write or a deletion); equal or newer data,
+//! or rows without `updated_at`, overwrite. Writing the same page twice changes nothing but
+//! `inserted_at`.
+
+use std::collections::HashMap;
+
+use crate::db::{Arg, Tx, placeholders, values_groups};
+use crate::error::StoreError;
+use crate::model::{Checkpoint, DeletedRef, EntityKind, RunOutcome, RunStatus, SyncRun};
+use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, RowTenancy, UserRow};
+use crate::{Store, document_id, now_millis};
+
+/// Rows per multi-row INSERT: 250 leads x 38 columns stays far below both databases'
+/// bound-parameter limits, and a fixed size lets the driver reuse the prepared statement.
+const ROWS_PER_STATEMENT: usize = 250;
+/// Side rows (4 to 6 columns) per INSERT.
+const SIDE_ROWS_PER_STATEMENT: usize = 1000;
+
+pub(crate) const LEAD_COLUMNS: &[&str] = &[
+    "organization_id",
+    "workspace_id",
+    "integration_id",
+    "lead_id",
+    "lead_name",
+    "status_id",
+    "price",
+    "responsible_user_id",
+    "group_id",
+    "pipeline_id",
+    "loss_reason_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "closest_task_at",
+    "is_deleted",
+    "custom_fields_values",
+    "score",
+    "account_id",
+    "labor_cost",
+    "source_id",
+    "source_name",
+    "tags",
+    "contacts_ids",
+    "loss_reason",
+    "tag_id",
+    "tag_name",
+    "tag_color",
+    "tag_id_first",
+    "tag_name_first",
+    "tag_color_first",
+    "document_id",
+    "inserted_at",
+    "company_id",
+    "status_name",
+    "pipeline_name",
+];
+
+pub(crate) const CONTACT_COLUMNS: &[&str] = &[
+    "organization_id",
+    "workspace_id",
+    "integration_id",
+    "contact_id",
+    "contact_name",
+    "first_name",
+    "last_name",
+    "responsible_user_id",
+    "group_id",
+    "created_by",
+    "updated_by",
+    "created_at",
+    "updated_at",
+    "closest_task_at",
+    "is_deleted",
+    "is_unsorted",
+    "custom_fields_values",
+    "account_id",
+    "email",
+    "phone",
+    "emails",
+    "phones",
+    "company_id",
+    "leads_ids",
+    "tags",
+    "tag_id",
+    "tag_name",
+    "tag_color",
+    "tag_id_first",
+    "tag_name_first",
+    "tag_color_first",
+    "document_id",
+    "inserted_at",
+];
+
+pub(crate) const PIPELINE_COLUMNS: &[&str] = &[
+    "organization_id",
+    "workspace_id",
+    "integration_id",
+    "pipeline_id",
+    "pipeline_name",
+    "pipeline_sort",
+    "status_id",
+    "status_name",
+    "sort",
+    "is_editable",
+    "color",
+    "status_type",
+    "document_id",
+    "inserted_at",
+    "is_main",
+    "is_archive",
+];
+
+pub(crate) const USER_COLUMNS: &[&str] = &[
+    "organization_id",
+    "workspace_id",
+    "integration_id",
+    "user_id",
+    "user_name",
+    "email",
+    "lang",
+    "is_admin",
+    "is_free",
+    "is_active",
+    "group_id",
+    "group_name",
+    "role_id",
+    "role_name",
+    "rights",
+    "document_id",
+    "inserted_at",
+];
+
+fn opt(value: &Option<String>) -> Arg<'_> {
+    Arg::opt_str(value.as_deref())
+}
+
+fn tenancy_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy) {
+    args.push(Arg::str(&t.organization_id));
+    args.push(Arg::str(&t.workspace_id));
+    args.push(Arg::str(&t.integration_id));
+}
+
+fn lead_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a LeadRow, now: i64) {
+    tenancy_args(args, t);
+    args.extend([
+        Arg::int(r.lead_id),
+        opt(&r.lead_name),
+        Arg::int(r.status_id),
+        Arg::Int(r.price),
+        Arg::Int(r.responsible_user_id),
+        Arg::Int(r.group_id),
+        Arg::int(r.pipeline_id),
+        Arg::Int(r.loss_reason_id),
+        Arg::Int(r.created_by),
+        Arg::Int(r.updated_by),
+        Arg::Int(r.created_at),
+        Arg::Int(r.updated_at),
+        Arg::Int(r.closed_at),
+        Arg::Int(r.closest_task_at),
+        Arg::Bool(r.is_deleted),
+        opt(&r.custom_fields_values),
+        opt(&r.score),
+        Arg::Int(r.account_id),
+        Arg::Int(r.labor_cost),
+        Arg::Int(r.source_id),
+        opt(&r.source_name),
+        opt(&r.tags),
+        opt(&r.contacts_ids),
+        opt(&r.loss_reason),
+        opt(&r.tag_id),
+        opt(&r.tag_name),
+        opt(&r.tag_color),
+        opt(&r.tag_id_first),
+        opt(&r.tag_name_first),
+        opt(&r.tag_color_first),
+        Arg::string(document_id(&t.integration_id, "lead", &[r.lead_id])),
+        Arg::int(now),
+        Arg::Int(r.company_id),
+        opt(&r.status_name),
+        opt(&r.pipeline_name),
+    ]);
+}
+
+fn contact_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a ContactRow, now: i64) {
+    tenancy_args(args, t);
+    args.extend([
+        Arg::int(r.contact_id),
+        opt(&r.contact_name),
+        opt(&r.first_name),
+        opt(&r.last_name),
+        Arg::Int(r.responsible_user_id),
+        Arg::Int(r.group_id),
+        Arg::Int(r.created_by),
+        Arg::Int(r.updated_by),
+        Arg::Int(r.created_at),
+        Arg::Int(r.updated_at),
+        Arg::Int(r.closest_task_at),
+        Arg::Bool(r.is_deleted),
+        Arg::Bool(r.is_unsorted),
+        opt(&r.custom_fields_values),
+        Arg::Int(r.account_id),
+        opt(&r.email),
+        opt(&r.phone),
+        opt(&r.emails),
+        opt(&r.phones),
+        Arg::Int(r.company_id),
+        opt(&r.leads_ids),
+        opt(&r.tags),
+        opt(&r.tag_id),
+        opt(&r.tag_name),
+        opt(&r.tag_color),
+        opt(&r.tag_id_first),
+        opt(&r.tag_name_first),
+        opt(&r.tag_color_first),
+        Arg::string(document_id(&t.integration_id, "contact", &[r.contact_id])),
+        Arg::int(now),
+    ]);
+}
+
+fn pipeline_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a PipelineRow, now: i64) {
+    tenancy_args(args, t);
+    args.extend([
+        Arg::int(r.pipeline_id),
+        Arg::str(&r.pipeline_name),
+        Arg::int(r.pipeline_sort),
+        Arg::int(r.status_id),
+        Arg::str(&r.status_name),
+        Arg::int(r.sort),
+        Arg::Bool(r.is_editable),
+        Arg::str(&r.color),
+        Arg::int(r.status_type),
+        Arg::string(document_id(
+            &t.integration_id,
+            "pipeline",
+            &[r.pipeline_id, r.status_id],
+        )),
+        Arg::int(now),
+        Arg::Bool(r.is_main),
+        Arg::Bool(r.is_archive),
+    ]);
+}
+
+fn user_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a UserRow, now: i64) {
+    tenancy_args(args, t);
+    args.extend([
+        Arg::int(r.user_id),
+        opt(&r.user_name),
+        opt(&r.email),
+        opt(&r.lang),
+        Arg::Bool(r.is_admin),
+        Arg::Bool(r.is_free),
+        Arg::Bool(r.is_active),
+        Arg::Int(r.group_id),
+        opt(&r.group_name),
+        Arg::Int(r.role_id),
+        opt(&r.role_name),
+        opt(&r.rights),
+        Arg::string(document_id(&t.integration_id, "user", &[r.user_id])),
+        Arg::int(now),
+    ]);
+}
+
+/// `INSERT INTO t (cols) VALUES ... ON CONFLICT (key) DO UPDATE SET ... WHERE <fresher> RETURNING id, <kommo id>`.
+fn upsert_sql(table: &str, columns: &[&str], key: &[&str], kommo_id: &str, rows: usize) -> String {
+    let mut sql = format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        values_groups(rows, columns.len())
+    );
+    sql.push_str(&format!(" ON CONFLICT ({}) DO UPDATE SET ", key.join(", ")));
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    sql.push_str(&updates.join(", "));
+    sql.push_str(&format!(
+        " WHERE {table}.updated_at IS NULL OR excluded.updated_at IS NULL OR excluded.updated_at >= {table}.updated_at \
+         RETURNING id, {kommo_id} AS kommo_id"
+    ));
+    sql
+}
+
+fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+    format!(
+        "INSERT INTO {table} ({}) VALUES {}",
+        columns.join(", "),
+        values_groups(rows, columns.len())
+    )
+}
+
+#[derive(sqlx::FromRow)]
+struct Upserted {
+    id: i64,
+    kommo_id: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct TenancyRecord {
+    organization_id: String,
+    workspace_id: String,
+}
+
+/// The rows of a page with the same Kommo id twice keep only the last copy: a multi-row
+/// upsert may not touch one row twice (Postgres refuses), and the last copy is the newest read.
+fn last_copies<T, K: std::hash::Hash + Eq>(rows: &[T], id: impl Fn(&T) -> K) -> Vec<&T> {
+    let mut last: HashMap<K, usize> = HashMap::with_capacity(rows.len());
+    for (i, row) in rows.iter().enumerate() {
+        last.insert(id(row), i);
+    }
+    if last.len() == rows.len() {
+        return rows.iter().collect();
+    }
+    rows.iter()
+        .enumerate()
+        .filter(|(i, row)| last.get(&id(row)) == Some(i))
+        .map(|(_, row)| row)
+        .collect()
+}
+
+/// Checks that the tenancy is the integration's own: rows can never be filed under a
+/// workspace or organization other than the one their integration belongs to.
+async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<(), StoreError> {
+    let found: Option<TenancyRecord> = tx
+        .fetch_optional(
+            "SELECT organization_id, workspace_id FROM integrations WHERE id = ?",
+            vec![Arg::str(&tenancy.integration_id)],
+        )
+        .await?;
+    let Some(found) = found else {
+        return Err(StoreError::not_found(format!(
+            "integration {}",
+            tenancy.integration_id
+        )));
+    };
+    if found.organization_id != tenancy.organization_id
+        || found.workspace_id != tenancy.workspace_id
+    {
+        return Err(StoreError::invalid(
+            "tenancy",
+            format!(
+                "integration {} belongs to workspace {} of organization {}, not workspace {} of organization {}",
+                tenancy.integration_id,
+                found.workspace_id,
+                found.organization_id,
+                tenancy.workspace_id,
+                tenancy.organization_id
+            ),
+        ));
+    }
+    Ok(())
+}
+
+async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO checkpoints (integration_id, stream, cursor_updated_at, cursor_id, full_sync_done, extra, saved_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (integration_id, stream) DO UPDATE SET \
+         cursor_updated_at = excluded.cursor_updated_at, cursor_id = excluded.cursor_id, \
+         full_sync_done = excluded.full_sync_done, extra = excluded.extra, saved_at = excluded.saved_at",
+        vec![
+            Arg::str(&checkpoint.integration_id),
+            Arg::str(&checkpoint.stream),
+            Arg::int(checkpoint.cursor_updated_at),
+            Arg::int(checkpoint.cursor_id),
+            Arg::Bool(checkpoint.full_sync_done),
+            opt(&checkpoint.extra),
+            Arg::int(now_millis()),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+fn check_checkpoint(
+    tenancy: &RowTenancy,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<(), StoreError> {
+    match checkpoint {
+        Some(c) if c.integration_id != tenancy.integration_id => Err(StoreError::invalid(
+            "checkpoint",
+            format!(
+                "checkpoint of integration {} written with rows of {}",
+                c.integration_id, tenancy.integration_id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces the side rows of the given parent rows: delete theirs, insert the new ones.
+async fn replace_side_rows(
+    tx: &mut Tx,
+    table: &str,
+    parent_column: &str,
+    columns: &[&str],
+    parents: &[i64],
+    rows: Vec<Vec<Arg<'_>>>,
+) -> Result<(), StoreError> {
+    if !parents.is_empty() {
+        let sql = format!(
+            "DELETE FROM {table} WHERE {parent_column} IN ({})",
+            placeholders(parents.len())
+        );
+        tx.execute(&sql, parents.iter().map(|id| Arg::int(*id)).collect())
+            .await?;
+    }
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<Vec<Arg<'_>>> = rows.by_ref().take(SIDE_ROWS_PER_STATEMENT).collect();
+        let sql = insert_sql(table, columns, chunk.len());
+        tx.execute(&sql, chunk.into_iter().flatten().collect())
+            .await?;
+    }
+    Ok(())
+}
+
+fn tag_rows<'a>(
+    side: &mut Vec<Vec<Arg<'a>>>,
+    parent: i64,
+    workspace_id: &'a str,
+    tags: &'a [RowTag],
+) {
+    for (position, tag) in tags.iter().enumerate() {
+        side.push(vec![
+            Arg::int(parent),
+            Arg::str(workspace_id),
+            Arg::int(position_arg(position)),
+            Arg::int(tag.id),
+            Arg::str(&tag.name),
+            opt(&tag.color),
+        ]);
+    }
+}
+
+const TAG_COLUMNS_LEAD: &[&str] = &[
+    "lead_ref",
+    "workspace_id",
+    "position",
+    "tag_id",
+    "name",
+    "color",
+];
+const TAG_COLUMNS_CONTACT: &[&str] = &[
+    "contact_ref",
+    "workspace_id",
+    "position",
+    "tag_id",
+    "name",
+    "color",
+];
+
+fn position_arg(position: usize) -> i64 {
+    i64::try_from(position).unwrap_or(i64::MAX)
+}
+
+/// An email as the `email` filter compares it.
+pub(crate) fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A phone as the `phone` filter compares it: its digits only.
+pub(crate) fn normalize_phone(phone: &str) -> String {
+    phone.chars().filter(char::is_ascii_digit).collect()
+}
+
+impl Store {
+    /// Upserts a page of leads (and their tags), and the checkpoint covering them, in one
+    /// transaction. Idempotent by (integration, lead id).
+    pub async fn write_leads(
+        &self,
+        tenancy: &RowTenancy,
+        rows: &[LeadRow],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(), StoreError> {
+        check_checkpoint(tenancy, checkpoint)?;
+        let rows = last_copies(rows, |r| r.lead_id);
+        let now = now_millis();
+        let mut tx = self.db().begin().await?;
+        check_tenancy(&mut tx, tenancy).await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = upsert_sql(
+                "leads",
+                LEAD_COLUMNS,
+                &["integration_id", "lead_id"],
+                "lead_id",
+                chunk.len(),
+            );
+            let mut args = Vec::with_capacity(chunk.len() * LEAD_COLUMNS.len());
+            for row in chunk {
+                lead_args(&mut args, tenancy, row, now);
+            }
+            let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
+            let by_id: HashMap<i64, &LeadRow> = chunk.iter().map(|r| (r.lead_id, *r)).collect();
+            let mut side = Vec::new();
+            let mut parents = Vec::with_capacity(written.len());
+            for w in &written {
+                parents.push(w.id);
+                if let Some(row) = by_id.get(&w.kommo_id) {
+                    tag_rows(&mut side, w.id, &tenancy.workspace_id, &row.tag_list);
+                }
+            }
+            replace_side_rows(
+                &mut tx,
+                "lead_tags",
+                "lead_ref",
+                TAG_COLUMNS_LEAD,
+                &parents,
+                side,
+            )
+            .await?;
+        }
+        if let Some(checkpoint) = checkpoint {
+            write_checkpoint(&mut tx, checkpoint).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Upserts a page of contacts (with their tags, emails, phones and lead links), and the
+    /// checkpoint covering them, in one transaction.
+    pub async fn write_contacts(
+        &self,
+        tenancy: &RowTenancy,
+        rows: &[ContactRow],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(), StoreError> {
+        check_checkpoint(tenancy, checkpoint)?;
+        let rows = last_copies(rows, |r| r.contact_id);
+        let now = now_millis();
+        let mut tx = self.db().begin().await?;
+        check_tenancy(&mut tx, tenancy).await?;
+        let ws = tenancy.workspace_id.as_str();
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = upsert_sql(
+                "contacts",
+                CONTACT_COLUMNS,
+                &["integration_id", "contact_id"],
+                "contact_id",
+                chunk.len(),
+            );
+            let mut args = Vec::with_capacity(chunk.len() * CONTACT_COLUMNS.len());
+            for row in chunk {
+                contact_args(&mut args, tenancy, row, now);
+            }
+            let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
+            let by_id: HashMap<i64, &ContactRow> =
+                chunk.iter().map(|r| (r.contact_id, *r)).collect();
+            let parents: Vec<i64> = written.iter().map(|w| w.id).collect();
+            let (mut tags, mut emails, mut phones, mut links) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for w in &written {
+                let Some(row) = by_id.get(&w.kommo_id) else {
+                    continue;
+                };
+                tag_rows(&mut tags, w.id, ws, &row.tag_list);
+                for (position, email) in row.email_list.iter().enumerate() {
+                    emails.push(vec![
+                        Arg::int(w.id),
+                        Arg::str(ws),
+                        Arg::int(position_arg(position)),
+                        Arg::str(email),
+                        Arg::string(normalize_email(email)),
+                    ]);
+                }
+                for (position, phone) in row.phone_list.iter().enumerate() {
+                    phones.push(vec![
+                        Arg::int(w.id),
+                        Arg::str(ws),
+                        Arg::int(position_arg(position)),
+                        Arg::str(phone),
+                        Arg::string(normalize_phone(phone)),
+                    ]);
+                }
+                for (position, lead_id) in row.lead_id_list.iter().enumerate() {
+                    links.push(vec![
+                        Arg::int(w.id),
+                        Arg::str(ws),
+                        Arg::int(position_arg(position)),
+                        Arg::int(*lead_id),
+                    ]);
+                }
+            }
+            replace_side_rows(
+                &mut tx,
+                "contact_tags",
+                "contact_ref",
+                TAG_COLUMNS_CONTACT,
+                &parents,
+                tags,
+            )
+            .await?;
+            replace_side_rows(
+                &mut tx,
+                "contact_emails",
+                "contact_ref",
+                &["contact_ref", "workspace_id", "position", "value", "email"],
+                &parents,
+                emails,
+            )
+            .await?;
+            replace_side_rows(
+                &mut tx,
+                "contact_phones",
+                "contact_ref",
+                &["contact_ref", "workspace_id", "position", "value", "digits"],
+                &parents,
+                phones,
+            )
+            .await?;
+            replace_side_rows(
+                &mut tx,
+                "contact_leads",
+                "contact_ref",
+                &["contact_ref", "workspace_id", "position", "lead_id"],
+                &parents,
+                links,
+            )
+            .await?;
+        }
+        if let Some(checkpoint) = checkpoint {
+            write_checkpoint(&mut tx, checkpoint).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the integration's pipelines: afterwards exactly `rows` are stored for it.
+    pub async fn replace_pipelines(
+        &self,
+        tenancy: &RowTenancy,
+        rows: &[PipelineRow],
+    ) -> Result<(), StoreError> {
+        let rows = last_copies(rows, |r| (r.pipeline_id, r.status_id));
+        let now = now_millis();
+        let mut tx = self.db().begin().await?;
+        check_tenancy(&mut tx, tenancy).await?;
+        tx.execute(
+            "DELETE FROM pipelines WHERE integration_id = ?",
+            vec![Arg::str(&tenancy.integration_id)],
+        )
+        .await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut args = Vec::with_capacity(chunk.len() * PIPELINE_COLUMNS.len());
+            for row in chunk {
+                pipeline_args(&mut args, tenancy, row, now);
+            }
+            tx.execute(
+                &insert_sql("pipelines", PIPELINE_COLUMNS, chunk.len()),
+                args,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Replaces the integration's users: afterwards exactly `rows` are stored for it.
+    pub async fn replace_users(
+        &self,
+        tenancy: &RowTenancy,
+        rows: &[UserRow],
+    ) -> Result<(), StoreError> {
+        let rows = last_copies(rows, |r| r.user_id);
+        let now = now_millis();
+        let mut tx = self.db().begin().await?;
+        check_tenancy(&mut tx, tenancy).await?;
+        tx.execute(
+            "DELETE FROM users WHERE integration_id = ?",
+            vec![Arg::str(&tenancy.integration_id)],
+        )
+        .await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut args = Vec::with_capacity(chunk.len() * USER_COLUMNS.len());
+            for row in chunk {
+                user_args(&mut args, tenancy, row, now);
+            }
+            tx.execute(&insert_sql("users", USER_COLUMNS, chunk.len()), args)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Flags leads or contacts deleted in Kommo (`is_deleted = true`; their `updated_at`
+    /// becomes the deletion time when that is later), with the checkpoint, in one transaction.
+    /// Returns how many live rows were flagged. Ids never stored are skipped, not inserted:
+    /// a placeholder row would carry made-up pipeline and status ids into every filter.
+    pub async fn mark_deleted(
+        &self,
+        tenancy: &RowTenancy,
+        entity: EntityKind,
+        deleted: &[DeletedRef],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<u64, StoreError> {
+        check_checkpoint(tenancy, checkpoint)?;
+        let (table, id_column) = match entity {
+            EntityKind::Lead => ("leads", "lead_id"),
+            EntityKind::Contact => ("contacts", "contact_id"),
+        };
+        let sql = format!(
+            "UPDATE {table} SET is_deleted = ?, inserted_at = ?, \
+             updated_at = CASE WHEN updated_at IS NULL OR updated_at < ? THEN ? ELSE updated_at END \
+             WHERE integration_id = ? AND {id_column} = ? AND is_deleted = ?"
+        );
+        let now = now_millis();
+        let mut tx = self.db().begin().await?;
+        check_tenancy(&mut tx, tenancy).await?;
+        let mut flagged = 0;
+        for d in deleted {
+            flagged += tx
+                .execute(
+                    &sql,
+                    vec![
+                        Arg::Bool(true),
+                        Arg::int(now),
+                        Arg::int(d.updated_at),
+                        Arg::int(d.updated_at),
+                        Arg::str(&tenancy.integration_id),
+                        Arg::int(d.id),
+                        Arg::Bool(false),
+                    ],
+                )
+                .await?;
+        }
+        if let Some(checkpoint) = checkpoint {
+            write_checkpoint(&mut tx, checkpoint).await?;
+        }
+        tx.commit().await?;
+        Ok(flagged)
+    }
+
+    /// The last committed checkpoint of a stream.
+    pub async fn checkpoint(
+        &self,
+        integration_id: &str,
+        stream: &str,
+    ) -> Result<Option<Checkpoint>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            cursor_updated_at: i64,
+            cursor_id: i64,
+            full_sync_done: bool,
+            extra: Option<String>,
+        }
+        let row: Option<Record> = self
+            .db()
+            .fetch_optional(
+                "SELECT cursor_updated_at, cursor_id, full_sync_done, extra FROM checkpoints \
+                 WHERE integration_id = ? AND stream = ?",
+                vec![Arg::str(integration_id), Arg::str(stream)],
+            )
+            .await?;
+        Ok(row.map(|r| Checkpoint {
+            integration_id: integration_id.to_owned(),
+            stream: stream.to_owned(),
+            cursor_updated_at: r.cursor_updated_at,
+            cursor_id: r.cursor_id,
+            full_sync_done: r.full_sync_done,
+            extra: r.extra,
+        }))
+    }
+
+    /// Saves a checkpoint on its own (e.g. a stream that found nothing new).
+    pub async fn save_checkpoint(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let mut tx = self.db().begin().await?;
+        write_checkpoint(&mut tx, checkpoint)
+            .await
+            .map_err(|e| match e {
+                StoreError::Database(sqlx::Error::Database(db))
+                    if db.is_foreign_key_violation() =>
+                {
+                    StoreError::not_found(format!("integration {}", checkpoint.integration_id))
+                }
+                other => other,
+            })?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps a synced dictionary (loss reasons, sources, tags, custom field definitions...) as JSON text.
+    pub async fn save_dictionary(
+        &self,
+        integration_id: &str,
+        kind: &str,
+        json: &str,
+    ) -> Result<(), StoreError> {
+        self.db()
+            .execute(
+                "INSERT INTO dictionaries (integration_id, kind, body, saved_at) VALUES (?, ?, ?, ?) \
+                 ON CONFLICT (integration_id, kind) DO UPDATE SET body = excluded.body, saved_at = excluded.saved_at",
+                vec![Arg::str(integration_id), Arg::str(kind), Arg::str(json), Arg::int(now_millis())],
+            )
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    StoreError::not_found(format!("integration {integration_id}"))
+                }
+                other => StoreError::Database(other),
+            })?;
+        Ok(())
+    }
+
+    pub async fn dictionary(
+        &self,
+        integration_id: &str,
+        kind: &str,
+    ) -> Result<Option<String>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            body: String,
+        }
+        let row: Option<Record> = self
+            .db()
+            .fetch_optional(
+                "SELECT body FROM dictionaries WHERE integration_id = ? AND kind = ?",
+                vec![Arg::str(integration_id), Arg::str(kind)],
+            )
+            .await?;
+        Ok(row.map(|r| r.body))
+    }
+
+    /// Records the start of a sync run; returns its id for `finish_run`.
+    pub async fn begin_run(&self, integration_id: &str, kind: &str) -> Result<i64, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            id: i64,
+        }
+        let row: Option<Record> = self
+            .db()
+            .write_fetch_optional(
+                "INSERT INTO sync_runs (integration_id, kind, status, started_at) VALUES (?, ?, ?, ?) RETURNING id",
+                vec![Arg::str(integration_id), Arg::str(kind), Arg::str(RunStatus::Running.as_str()), Arg::int(now_millis())],
+            )
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+                    StoreError::not_found(format!("integration {integration_id}"))
+                }
+                other => StoreError::Database(other),
+            })?;
+        row.map(|r| r.id)
+            .ok_or_else(|| StoreError::not_found(format!("the new run of {integration_id}")))
+    }
+
+    /// Records how a run ended.
+    pub async fn finish_run(&self, run_id: i64, outcome: &RunOutcome) -> Result<(), StoreError> {
+        let count = |n: u64| Arg::int(i64::try_from(n).unwrap_or(i64::MAX));
+        let changed = self
+            .db()
+            .execute(
+                "UPDATE sync_runs SET status = ?, finished_at = ?, leads_written = ?, contacts_written = ?, \
+                 pipelines_written = ?, users_written = ?, deleted_marked = ?, requests = ?, error = ? WHERE id = ?",
+                vec![
+                    Arg::str(outcome.status.as_str()),
+                    Arg::int(now_millis()),
+                    count(outcome.leads_written),
+                    count(outcome.contacts_written),
+                    count(outcome.pipelines_written),
+                    count(outcome.users_written),
+                    count(outcome.deleted_marked),
+                    count(outcome.requests),
+                    opt(&outcome.error),
+                    Arg::int(run_id),
+                ],
+            )
+            .await?;
+        if changed == 0 {
+            return Err(StoreError::not_found(format!("sync run {run_id}")));
+        }
+        Ok(())
+    }
+
+    /// The integration's most recent runs, newest first.
+    pub async fn runs(&self, integration_id: &str, limit: u32) -> Result<Vec<SyncRun>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            id: i64,
+            kind: String,
+            status: String,
+            started_at: i64,
+            finished_at: Option<i64>,
+            leads_written: i64,
+            contacts_written: i64,
+            pipelines_written: i64,
+            users_written: i64,
+            deleted_marked: i64,
+            requests: i64,
+            error: Option<String>,
+        }
+        let rows: Vec<Record> = self
+            .db()
+            .fetch_all(
+                "SELECT id, kind, status, started_at, finished_at, leads_written, contacts_written, \
+                 pipelines_written, users_written, deleted_marked, requests, error FROM sync_runs \
+                 WHERE integration_id = ? ORDER BY id DESC LIMIT ?",
+                vec![Arg::str(integration_id), Arg::int(i64::from(limit))],
+            )
+            .await?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(rows
+            .into_iter()
+            .map(|r| SyncRun {
+                id: r.id,
+                integration_id: integration_id.to_owned(),
+                kind: r.kind,
+                status: RunStatus::parse(&r.status),
+                started_at: r.started_at,
+                finished_at: r.finished_at,
+                leads_written: n(r.leads_written),
+                contacts_written: n(r.contacts_written),
+                pipelines_written: n(r.pipelines_written),
+                users_written: n(r.users_written),
+                deleted_marked: n(r.deleted_marked),
+                requests: n(r.requests),
+                error: r.error,
+            })
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_ids_in_a_page_keep_the_last_copy() {
+        let rows = [(1, "a"), (2, "b"), (1, "c")];
+        let kept: Vec<_> = last_copies(&rows, |r| r.0)
+            .into_iter()
+            .map(|r| r.1)
+            .collect();
+        assert_eq!(kept, ["b", "c"]);
+    }
+
+    #[test]
+    fn emails_and_phones_are_normalised_for_matching() {
+        assert_eq!(normalize_email("  Ana@Example.COM "), "ana@example.com");
+        assert_eq!(normalize_phone("+55 (11) 9999-0000"), "551199990000");
+    }
+
+    #[test]
+    fn upsert_updates_everything_but_the_key() {
+        let sql = upsert_sql(
+            "leads",
+            &["integration_id", "lead_id", "price"],
+            &["integration_id", "lead_id"],
+            "lead_id",
+            2,
+        );
+        assert!(sql.contains("VALUES (?, ?, ?), (?, ?, ?) ON CONFLICT (integration_id, lead_id) DO UPDATE SET price = excluded.price WHERE"));
+        assert!(sql.ends_with("RETURNING id, lead_id AS kommo_id"));
+    }
+}
