@@ -1,1 +1,18 @@
 //! The Kommo action catalog: typed inputs with JSON Schemas, executed through the client, written through to the store.
+//!
+//! Every action is one Rust input type: serde parses it, schemars describes it, and the
+//! same type feeds the Kommo request, so the published schema and the executed behaviour
+//! are one definition. Callers reach the catalog through [`Catalog`]; the HTTP server and
+//! the MCP server are thin adapters over it.
+
+mod action;
+mod actions;
+mod catalog;
+mod common;
+mod envelope;
+mod input;
+
+pub use action::ActionKind;
+pub use catalog::{ActionInfo, Catalog, CatalogError};
+pub use envelope::Envelope;
+pub use input::InputError;
