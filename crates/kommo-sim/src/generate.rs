@@ -360,6 +360,7 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         next_status_id,
         next_pipeline_id,
         next_tag_id,
+        dup_index: None,
     };
     generate_events(&mut account);
     account

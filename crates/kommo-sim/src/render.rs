@@ -286,8 +286,6 @@ impl Account {
                 EventValue::Name(name) => json!([{"name_field_value": {"name": name}}]),
                 EventValue::Responsible(id) => json!([{"responsible_user": {"id": id}}]),
                 EventValue::Tag(name) => json!([{"tag": {"name": name}}]),
-                EventValue::Deleted => json!([{"note": {"id": 0}}]),
-                EventValue::Restored => Value::Array(Vec::new()),
             }
         };
         let path = match e.entity_type {

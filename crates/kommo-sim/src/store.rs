@@ -40,23 +40,6 @@ impl Kind {
         }
     }
 
-    /// Singular, as events and custom field definitions name it.
-    pub(crate) fn singular(self) -> &'static str {
-        match self {
-            Self::Leads => "lead",
-            Self::Contacts => "contact",
-            Self::Companies => "company",
-        }
-    }
-
-    pub(crate) fn from_path(path: &str) -> Option<Self> {
-        match path {
-            "leads" => Some(Self::Leads),
-            "contacts" => Some(Self::Contacts),
-            "companies" => Some(Self::Companies),
-            _ => None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -301,8 +284,6 @@ pub(crate) enum EventValue {
     Name(Box<str>),
     Responsible(u32),
     Tag(Box<str>),
-    Restored,
-    Deleted,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -417,6 +398,8 @@ pub(crate) struct Account {
     pub(crate) next_status_id: u32,
     pub(crate) next_pipeline_id: u32,
     pub(crate) next_tag_id: i64,
+    /// Duplicate control: normalised phone / e-mail -> contact, built on first complex add.
+    pub(crate) dup_index: Option<HashMap<String, u32>>,
 }
 
 impl Account {
