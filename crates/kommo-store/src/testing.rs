@@ -18,6 +18,8 @@ pub struct TestStore {
     pub store: Store,
     /// The URL the store was opened with (another `Store::connect` on it sees the same data).
     pub url: String,
+    /// The keys the store was opened with.
+    pub keys: Keys,
     cleanup: Cleanup,
 }
 
@@ -35,10 +37,11 @@ impl TestStore {
             uuid::Uuid::new_v4().simple()
         ));
         let url = path.to_string_lossy().into_owned();
-        let store = Store::connect(&url, keys).await?;
+        let store = Store::connect(&url, keys.clone()).await?;
         Ok(TestStore {
             store,
             url,
+            keys,
             cleanup: Cleanup::File(path),
         })
     }
@@ -57,10 +60,11 @@ impl TestStore {
         admin.close().await?;
         let separator = if admin_url.contains('?') { '&' } else { '?' };
         let url = format!("{admin_url}{separator}options=-c%20search_path%3D{schema}");
-        let store = Store::connect(&url, keys).await?;
+        let store = Store::connect(&url, keys.clone()).await?;
         Ok(Some(TestStore {
             store,
             url,
+            keys,
             cleanup: Cleanup::Schema { admin_url, schema },
         }))
     }

@@ -670,7 +670,7 @@ async fn every_contact_filter_matches_the_oracle(t: &TestStore) {
     for (name, filter) in filters {
         let mut want: Vec<&ContactRow> =
             all.iter().filter(|r| contact_matches(&filter, r)).collect();
-        want.sort_by(|a, b| (b.created_at, b.contact_id).cmp(&(a.created_at, a.contact_id)));
+        want.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.contact_id)));
         let want: Vec<i64> = want.iter().map(|r| r.contact_id).collect();
         assert!(!want.is_empty(), "filter {name} should select something");
         for limit in [3, 1000] {
