@@ -49,7 +49,9 @@ fn run(state: &Weak<Shared>, stop: &AtomicBool, activity: &Activity) {
     let mut rng = Rng::new(unix_now() as u64, stream::ACTIVITY, 0);
     while !stop.load(Ordering::Relaxed) {
         std::thread::sleep(tick);
-        let Some(shared) = state.upgrade() else { return };
+        let Some(shared) = state.upgrade() else {
+            return;
+        };
         let due = (started.elapsed().as_secs_f64() * rate) as u64;
         let mut account = shared.account.write();
         while done < due {
@@ -61,12 +63,21 @@ fn run(state: &Weak<Shared>, stop: &AtomicBool, activity: &Activity) {
 
 /// One change, drawn by the activity's weights.
 pub(crate) fn step(acc: &mut Account, activity: &Activity, rng: &mut Rng) {
-    let weights = [activity.create, activity.update, activity.move_stage, activity.delete, activity.restore];
+    let weights = [
+        activity.create,
+        activity.update,
+        activity.move_stage,
+        activity.delete,
+        activity.restore,
+    ];
     if weights.iter().all(|w| *w == 0) {
         return;
     }
     let now = (unix_now() as u32).max(acc.anchor as u32);
-    let by = acc.users.get(rng.index(acc.users.len().max(1))).map_or(0, |u| u.id);
+    let by = acc
+        .users
+        .get(rng.index(acc.users.len().max(1)))
+        .map_or(0, |u| u.id);
     let live = acc.leads.index.live.len();
     match rng.weighted(&weights) {
         0 => create(acc, rng, by, now),
@@ -77,14 +88,31 @@ pub(crate) fn step(acc: &mut Account, activity: &Activity, rng: &mut Rng) {
                 rec.price = (rng.range(1, 1000) * 100) as u32;
                 let after = rec.price;
                 acc.touch_lead(id, by, now);
-                acc.push_event(EventKind::SaleFieldChanged, "lead", id, by, now, EventValue::Sale(before), EventValue::Sale(after));
+                acc.push_event(
+                    EventKind::SaleFieldChanged,
+                    "lead",
+                    id,
+                    by,
+                    now,
+                    EventValue::Sale(before),
+                    EventValue::Sale(after),
+                );
             }
         }
         2 if live > 0 => {
             let id = acc.leads.index.live[rng.index(live)];
-            let Some(rec) = acc.leads.get(id).copied() else { return };
-            let Some(pipeline) = acc.pipeline(rec.pipeline_id) else { return };
-            let stages: Vec<u32> = pipeline.statuses.iter().filter(|s| s.kind == 0).map(|s| s.id).collect();
+            let Some(rec) = acc.leads.get(id).copied() else {
+                return;
+            };
+            let Some(pipeline) = acc.pipeline(rec.pipeline_id) else {
+                return;
+            };
+            let stages: Vec<u32> = pipeline
+                .statuses
+                .iter()
+                .filter(|s| s.kind == 0)
+                .map(|s| s.id)
+                .collect();
             let next = if is_closed(rec.status_id) || rng.percent(30) {
                 stages[rng.index(stages.len())]
             } else {
@@ -109,10 +137,16 @@ pub(crate) fn step(acc: &mut Account, activity: &Activity, rng: &mut Rng) {
 }
 
 fn create(acc: &mut Account, rng: &mut Rng, by: u32, now: u32) {
-    let Some(pipeline) = acc.main_pipeline() else { return };
+    let Some(pipeline) = acc.main_pipeline() else {
+        return;
+    };
     let (pipeline_id, status_id) = (pipeline.id, pipeline.first_stage());
     let contacts = acc.contacts.index.live.len();
-    let contact_id = if contacts > 0 && rng.percent(70) { acc.contacts.index.live[rng.index(contacts)] } else { 0 };
+    let contact_id = if contacts > 0 && rng.percent(70) {
+        acc.contacts.index.live[rng.index(contacts)]
+    } else {
+        0
+    };
     let id = acc.leads.alloc_id();
     let rec = LeadRec {
         id,

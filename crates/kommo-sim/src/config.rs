@@ -50,7 +50,11 @@ impl Default for SimConfig {
 impl SimConfig {
     /// A config with no rate limits at all, for tests and benchmarks that are not about them.
     pub fn unlimited() -> Self {
-        Self { rate_limit_per_token: 0, rate_limit_per_account: 0, ..Self::default() }
+        Self {
+            rate_limit_per_token: 0,
+            rate_limit_per_account: 0,
+            ..Self::default()
+        }
     }
 
     pub fn with_leads(mut self, leads: u32) -> Self {
@@ -117,7 +121,11 @@ pub struct Lockout {
 
 impl Default for Lockout {
     fn default() -> Self {
-        Self { violations: 10, within: Duration::from_secs(60), lasts: Duration::from_secs(300) }
+        Self {
+            violations: 10,
+            within: Duration::from_secs(60),
+            lasts: Duration::from_secs(300),
+        }
     }
 }
 
@@ -164,13 +172,23 @@ pub struct Activity {
 
 impl Default for Activity {
     fn default() -> Self {
-        Self { per_second: 5.0, create: 3, update: 4, move_stage: 3, delete: 1, restore: 1 }
+        Self {
+            per_second: 5.0,
+            create: 3,
+            update: 4,
+            move_stage: 3,
+            delete: 1,
+            restore: 1,
+        }
     }
 }
 
 impl Activity {
     pub fn per_second(per_second: f64) -> Self {
-        Self { per_second, ..Self::default() }
+        Self {
+            per_second,
+            ..Self::default()
+        }
     }
 }
 
@@ -178,7 +196,10 @@ impl Activity {
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("cannot listen on {addr}: {source}")]
-    Bind { addr: std::net::SocketAddr, source: std::io::Error },
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
     #[error("invalid simulator configuration: {0}")]
     Config(String),
 }

@@ -124,7 +124,10 @@ impl Control {
 
     /// An authorization code, as Kommo's redirect would carry it: valid 20 minutes, single use.
     pub fn issue_auth_code(&self) -> String {
-        let (seed, admin) = (self.state.inner.config.read().seed, self.state.inner.account.read().admin_id());
+        let (seed, admin) = (
+            self.state.inner.config.read().seed,
+            self.state.inner.account.read().admin_id(),
+        );
         self.state.inner.auth.lock().issue_code(seed, admin)
     }
 
@@ -144,7 +147,16 @@ impl Control {
 
     /// Live lead ids, ascending.
     pub fn lead_ids(&self) -> Vec<i64> {
-        self.state.inner.account.read().leads.index.live.iter().map(|id| i64::from(*id)).collect()
+        self.state
+            .inner
+            .account
+            .read()
+            .leads
+            .index
+            .live
+            .iter()
+            .map(|id| i64::from(*id))
+            .collect()
     }
 
     /// A lead as `GET /api/v4/leads/{id}?with=contacts,loss_reason,source_id` shows it, deleted
@@ -152,7 +164,12 @@ impl Control {
     pub fn lead(&self, id: i64) -> Option<Lead> {
         let acc = self.state.inner.account.read();
         let rec = acc.leads.get(u32::try_from(id).ok()?)?;
-        let with = LeadWith { contacts: true, loss_reason: true, source_id: true, price_by_robot: false };
+        let with = LeadWith {
+            contacts: true,
+            loss_reason: true,
+            source_id: true,
+            price_by_robot: false,
+        };
         Some(acc.lead_model(rec, with, "http://localhost"))
     }
 
@@ -196,10 +213,18 @@ impl Control {
         let mut acc = self.state.inner.account.write();
         let by = acc.admin_id();
         let at = now(&acc);
-        let (Ok(id), Ok(status)) = (u32::try_from(id), u32::try_from(status_id)) else { return false };
-        let Some(rec) = acc.leads.get(id).copied() else { return false };
-        let pipeline = pipeline_id.and_then(|p| u32::try_from(p).ok()).unwrap_or(rec.pipeline_id);
-        let known = acc.pipeline(pipeline).is_some_and(|p| p.statuses.iter().any(|s| s.id == status));
+        let (Ok(id), Ok(status)) = (u32::try_from(id), u32::try_from(status_id)) else {
+            return false;
+        };
+        let Some(rec) = acc.leads.get(id).copied() else {
+            return false;
+        };
+        let pipeline = pipeline_id
+            .and_then(|p| u32::try_from(p).ok())
+            .unwrap_or(rec.pipeline_id);
+        let known = acc
+            .pipeline(pipeline)
+            .is_some_and(|p| p.statuses.iter().any(|s| s.id == status));
         known && acc.move_lead(id, pipeline, status, by, at)
     }
 
@@ -233,7 +258,12 @@ fn now(acc: &crate::store::Account) -> u32 {
 
 fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
     match serde_json::to_vec(value) {
-        Ok(body) => (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(body) => (
+            status,
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
@@ -242,7 +272,8 @@ fn parse_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Re
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| crate::http::bad_request(&format!("invalid JSON: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| crate::http::bad_request(&format!("invalid JSON: {e}")))
 }
 
 pub(crate) fn routes() -> Router<SimState> {
@@ -303,7 +334,10 @@ async fn reset(State(state): State<SimState>, body: Bytes) -> Response {
 
 async fn config(State(state): State<SimState>) -> Response {
     let c = control(&state);
-    json_response(StatusCode::OK, &json!({"config": c.config(), "oauth_app": c.oauth_app(), "access_token": c.access_token()}))
+    json_response(
+        StatusCode::OK,
+        &json!({"config": c.config(), "oauth_app": c.oauth_app(), "access_token": c.access_token()}),
+    )
 }
 
 async fn get_faults(State(state): State<SimState>) -> Response {
@@ -355,7 +389,10 @@ async fn activity(State(state): State<SimState>, body: Bytes) -> Response {
         return json_response(StatusCode::OK, &json!({"running": false}));
     }
     c.start_activity(activity.clone());
-    json_response(StatusCode::OK, &json!({"running": true, "activity": activity}))
+    json_response(
+        StatusCode::OK,
+        &json!({"running": true, "activity": activity}),
+    )
 }
 
 async fn stop_activity(State(state): State<SimState>) -> Response {
@@ -396,9 +433,19 @@ async fn unlock(State(state): State<SimState>) -> Response {
 }
 
 async fn delete_lead(State(state): State<SimState>, Path(id): Path<i64>) -> Response {
-    if control(&state).delete_lead(id) { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }.into_response()
+    if control(&state).delete_lead(id) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+    .into_response()
 }
 
 async fn restore_lead(State(state): State<SimState>, Path(id): Path<i64>) -> Response {
-    if control(&state).restore_lead(id) { StatusCode::NO_CONTENT } else { StatusCode::NOT_FOUND }.into_response()
+    if control(&state).restore_lead(id) {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::NOT_FOUND
+    }
+    .into_response()
 }

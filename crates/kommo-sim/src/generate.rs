@@ -13,8 +13,8 @@ use crate::index::{Index, Links};
 use crate::names::{self, Locale};
 use crate::rng::{Rng, stream};
 use crate::store::{
-    Account, CompanyRec, ContactRec, EventKind, EventValue, FieldDef, FieldKind, Kind, LeadRec, PRICE_BY_ROBOT,
-    PipelineRec, StatusRec, TWO_YEARS, Table, TaskRec, UserRec, derive_person,
+    Account, CompanyRec, ContactRec, EventKind, EventValue, FieldDef, FieldKind, Kind, LeadRec,
+    PRICE_BY_ROBOT, PipelineRec, StatusRec, TWO_YEARS, Table, TaskRec, UserRec, derive_person,
 };
 
 const DAY: i64 = 86_400;
@@ -43,12 +43,20 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
     let n_users = size.users.max(1);
     let n_groups = (1 + n_users as usize / 6).min(names::GROUP_NAMES.len());
     let groups: Vec<Group> = (0..n_groups)
-        .map(|g| Group { id: if g == 0 { 0 } else { 350_000 + g as i64 }, name: names::GROUP_NAMES[g].to_owned(), uuid: None })
+        .map(|g| Group {
+            id: if g == 0 { 0 } else { 350_000 + g as i64 },
+            name: names::GROUP_NAMES[g].to_owned(),
+            uuid: None,
+        })
         .collect();
     let roles: Vec<Role> = ["Sales manager", "Team lead", "Marketing"]
         .iter()
         .enumerate()
-        .map(|(i, name)| Role { id: 60_001 + i as i64, name: (*name).to_owned(), rights: None })
+        .map(|(i, name)| Role {
+            id: 60_001 + i as i64,
+            name: (*name).to_owned(),
+            rights: None,
+        })
         .collect();
     let user_base = 8_000_000 + rng.below(900_000) as u32;
     let users: Vec<UserRec> = (0..n_users)
@@ -61,12 +69,25 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
             UserRec {
                 id,
                 name: format!("{first} {last}"),
-                email: format!("{}.{}@{}.example", names::ascii_slug(&first), names::ascii_slug(&last), config.subdomain),
+                email: format!(
+                    "{}.{}@{}.example",
+                    names::ascii_slug(&first),
+                    names::ascii_slug(&last),
+                    config.subdomain
+                ),
                 lang: locale.lang().to_owned(),
                 is_admin: admin || r.percent(10),
                 is_active: admin || r.percent(90),
-                group_id: if admin { 0 } else { groups[r.index(groups.len())].id },
-                role_id: if admin || r.percent(30) { None } else { Some(roles[r.index(roles.len())].id) },
+                group_id: if admin {
+                    0
+                } else {
+                    groups[r.index(groups.len())].id
+                },
+                role_id: if admin || r.percent(30) {
+                    None
+                } else {
+                    Some(roles[r.index(roles.len())].id)
+                },
             }
         })
         .collect();
@@ -91,7 +112,11 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         }];
         next_status_id += 4;
         let stages = if main { 5 } else { 3 + rng.below(4) as usize };
-        let offset = if main { 0 } else { rng.index(names::STAGE_NAMES.len()) };
+        let offset = if main {
+            0
+        } else {
+            rng.index(names::STAGE_NAMES.len())
+        };
         for s in 0..stages {
             statuses.push(StatusRec {
                 id: next_status_id,
@@ -108,7 +133,11 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         statuses.push(system_status(143));
         pipelines.push(PipelineRec {
             id,
-            name: if main { "Pipeline".to_owned() } else { names::PIPELINE_NAMES[p as usize % names::PIPELINE_NAMES.len()].to_owned() },
+            name: if main {
+                "Pipeline".to_owned()
+            } else {
+                names::PIPELINE_NAMES[p as usize % names::PIPELINE_NAMES.len()].to_owned()
+            },
             sort: i64::from(p) + 1,
             is_main: main,
             is_unsorted_on: main || rng.percent(70),
@@ -148,12 +177,23 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
             .map(|name| {
                 let id = next_tag_id;
                 next_tag_id += 1;
-                let color = rng.percent(70).then(|| (*rng.pick(names::TAG_COLORS)).to_owned());
-                Tag { id, name: (*name).to_owned(), color, request_id: None }
+                let color = rng
+                    .percent(70)
+                    .then(|| (*rng.pick(names::TAG_COLORS)).to_owned());
+                Tag {
+                    id,
+                    name: (*name).to_owned(),
+                    color,
+                    request_id: None,
+                }
             })
             .collect()
     };
-    let tags = [tag_dict(names::LEAD_TAGS, &mut rng), tag_dict(names::CONTACT_TAGS, &mut rng), tag_dict(names::COMPANY_TAGS, &mut rng)];
+    let tags = [
+        tag_dict(names::LEAD_TAGS, &mut rng),
+        tag_dict(names::CONTACT_TAGS, &mut rng),
+        tag_dict(names::COMPANY_TAGS, &mut rng),
+    ];
 
     let fields = field_definitions(account_id);
 
@@ -164,7 +204,8 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         let id = COMPANY_BASE + i;
         let mut r = Rng::new(seed, stream::COMPANY, u64::from(id));
         let created = spread(i, n_companies, start, &mut r);
-        let updated = created + r.range(0, (anchor - i64::from(created)).clamp(1, 120 * DAY)) as u32;
+        let updated =
+            created + r.range(0, (anchor - i64::from(created)).clamp(1, 120 * DAY)) as u32;
         let responsible = *r.pick(&active_users);
         companies.push(CompanyRec {
             id,
@@ -188,7 +229,11 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         let created = spread(i, n_contacts, start, &mut r);
         let updated = created + r.range(0, (anchor - i64::from(created)).clamp(1, 90 * DAY)) as u32;
         let responsible = *r.pick(&active_users);
-        let company_id = if n_companies > 0 && r.percent(40) { COMPANY_BASE + r.below(u64::from(n_companies)) as u32 } else { 0 };
+        let company_id = if n_companies > 0 && r.percent(40) {
+            COMPANY_BASE + r.below(u64::from(n_companies)) as u32
+        } else {
+            0
+        };
         contacts.push(ContactRec {
             id,
             created_at: created,
@@ -211,22 +256,40 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         let mut r = Rng::new(seed, stream::LEAD, u64::from(id));
         let created = spread(i, n_leads, start, &mut r);
         let age = anchor - i64::from(created);
-        let p = if pipelines.len() == 1 || r.percent(60) { 0 } else { 1 + r.index(pipelines.len() - 1) };
+        let p = if pipelines.len() == 1 || r.percent(60) {
+            0
+        } else {
+            1 + r.index(pipelines.len() - 1)
+        };
         let pipeline = &pipelines[p];
         let closed = r.percent((15 + age / DAY / 8).min(85) as u64);
         let status_id = if closed {
             if r.percent(40) { 142 } else { 143 }
         } else {
-            let open: Vec<&StatusRec> = pipeline.statuses.iter().filter(|s| s.id != 142 && s.id != 143).collect();
+            let open: Vec<&StatusRec> = pipeline
+                .statuses
+                .iter()
+                .filter(|s| s.id != 142 && s.id != 143)
+                .collect();
             // Earlier stages hold more leads; the incoming stage only when it is on.
             let weights: Vec<u32> = open
                 .iter()
                 .enumerate()
-                .map(|(n, s)| if s.kind == 1 { if pipeline.is_unsorted_on { 6 } else { 0 } } else { 40 / (n as u32 + 1) + 4 })
+                .map(|(n, s)| {
+                    if s.kind == 1 {
+                        if pipeline.is_unsorted_on { 6 } else { 0 }
+                    } else {
+                        40 / (n as u32 + 1) + 4
+                    }
+                })
                 .collect();
             open[r.weighted(&weights)].id
         };
-        let closed_at = if closed { created + r.range(3_600, age.clamp(3_601, 90 * DAY)) as u32 } else { 0 };
+        let closed_at = if closed {
+            created + r.range(3_600, age.clamp(3_601, 90 * DAY)) as u32
+        } else {
+            0
+        };
         let last = created.max(closed_at);
         let updated = last + r.range(0, (anchor - i64::from(last)).clamp(1, 30 * DAY)) as u32;
         let price = if r.percent(12) {
@@ -236,8 +299,16 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
             v - v % 10
         };
         let responsible = *r.pick(&active_users);
-        let contact_id = if n_contacts > 0 && r.percent(85) { CONTACT_BASE + r.below(u64::from(n_contacts)) as u32 } else { 0 };
-        let contact_company = if contact_id != 0 { contacts[(contact_id - CONTACT_BASE) as usize].company_id } else { 0 };
+        let contact_id = if n_contacts > 0 && r.percent(85) {
+            CONTACT_BASE + r.below(u64::from(n_contacts)) as u32
+        } else {
+            0
+        };
+        let contact_company = if contact_id != 0 {
+            contacts[(contact_id - CONTACT_BASE) as usize].company_id
+        } else {
+            0
+        };
         let company_id = if contact_company != 0 && r.percent(70) {
             contact_company
         } else if n_companies > 0 && r.percent(10) {
@@ -245,8 +316,16 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         } else {
             0
         };
-        let loss_reason_id = if status_id == 143 && r.percent(75) { r.pick(&loss_reasons).id as u32 } else { 0 };
-        let source_id = if r.percent(35) { r.pick(&sources).id as u32 } else { 0 };
+        let loss_reason_id = if status_id == 143 && r.percent(75) {
+            r.pick(&loss_reasons).id as u32
+        } else {
+            0
+        };
+        let source_id = if r.percent(35) {
+            r.pick(&sources).id as u32
+        } else {
+            0
+        };
         leads.push(LeadRec {
             id,
             created_at: created,
@@ -282,8 +361,16 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
             _ => (0, 0),
         };
         let complete_till = created + r.range(3_600, 14 * DAY) as u32;
-        let completed = if i64::from(complete_till) < anchor - DAY { r.percent(85) } else { r.percent(5) };
-        let updated = if completed { (i64::from(complete_till) + r.range(0, 2 * DAY)).min(anchor) as u32 } else { created };
+        let completed = if i64::from(complete_till) < anchor - DAY {
+            r.percent(85)
+        } else {
+            r.percent(5)
+        };
+        let updated = if completed {
+            (i64::from(complete_till) + r.range(0, 2 * DAY)).min(anchor) as u32
+        } else {
+            created
+        };
         let task_type = match r.below(100) {
             0..=59 => 1,
             60..=84 => 2,
@@ -306,9 +393,15 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         });
         if !completed {
             let slot = match entity_type {
-                1 => leads.get_mut((entity_id - LEAD_BASE) as usize).map(|l| &mut l.closest_task_at),
-                2 => contacts.get_mut((entity_id - CONTACT_BASE) as usize).map(|c| &mut c.closest_task_at),
-                3 => companies.get_mut((entity_id - COMPANY_BASE) as usize).map(|c| &mut c.closest_task_at),
+                1 => leads
+                    .get_mut((entity_id - LEAD_BASE) as usize)
+                    .map(|l| &mut l.closest_task_at),
+                2 => contacts
+                    .get_mut((entity_id - CONTACT_BASE) as usize)
+                    .map(|c| &mut c.closest_task_at),
+                3 => companies
+                    .get_mut((entity_id - COMPANY_BASE) as usize)
+                    .map(|c| &mut c.closest_task_at),
                 _ => None,
             };
             if let Some(slot) = slot
@@ -322,15 +415,27 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
     // Link tables, keyed by position.
     let contact_leads = Links::build(
         contacts.len(),
-        leads.iter().filter(|l| l.contact_id != 0).map(|l| (l.contact_id - CONTACT_BASE, l.id)).collect(),
+        leads
+            .iter()
+            .filter(|l| l.contact_id != 0)
+            .map(|l| (l.contact_id - CONTACT_BASE, l.id))
+            .collect(),
     );
     let company_leads = Links::build(
         companies.len(),
-        leads.iter().filter(|l| l.company_id != 0).map(|l| (l.company_id - COMPANY_BASE, l.id)).collect(),
+        leads
+            .iter()
+            .filter(|l| l.company_id != 0)
+            .map(|l| (l.company_id - COMPANY_BASE, l.id))
+            .collect(),
     );
     let company_contacts = Links::build(
         companies.len(),
-        contacts.iter().filter(|c| c.company_id != 0).map(|c| (c.company_id - COMPANY_BASE, c.id)).collect(),
+        contacts
+            .iter()
+            .filter(|c| c.company_id != 0)
+            .map(|c| (c.company_id - COMPANY_BASE, c.id))
+            .collect(),
     );
 
     let mut account = Account {
@@ -348,10 +453,18 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         sources,
         tags,
         fields,
-        leads: table(leads, LEAD_BASE + n_leads, |l| (l.id, l.created_at, l.updated_at, false)),
-        contacts: table(contacts, CONTACT_BASE + n_contacts, |c| (c.id, c.created_at, c.updated_at, false)),
-        companies: table(companies, COMPANY_BASE + n_companies, |c| (c.id, c.created_at, c.updated_at, false)),
-        tasks: table(tasks, TASK_BASE + n_tasks, |t| (t.id, t.created_at, t.updated_at, false)),
+        leads: table(leads, LEAD_BASE + n_leads, |l| {
+            (l.id, l.created_at, l.updated_at, false)
+        }),
+        contacts: table(contacts, CONTACT_BASE + n_contacts, |c| {
+            (c.id, c.created_at, c.updated_at, false)
+        }),
+        companies: table(companies, COMPANY_BASE + n_companies, |c| {
+            (c.id, c.created_at, c.updated_at, false)
+        }),
+        tasks: table(tasks, TASK_BASE + n_tasks, |t| {
+            (t.id, t.created_at, t.updated_at, false)
+        }),
         task_extra: HashMap::new(),
         contact_leads,
         company_leads,
@@ -368,7 +481,12 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
 
 fn table<R>(recs: Vec<R>, next_id: u32, key: impl Fn(&R) -> (u32, u32, u32, bool)) -> Table<R> {
     let index = Index::build(recs.iter().map(key));
-    Table { recs, index, extra: HashMap::new(), next_id }
+    Table {
+        recs,
+        index,
+        extra: HashMap::new(),
+        next_id,
+    }
 }
 
 /// The last 30 days of history as events: leads added, and leads closed.
@@ -377,18 +495,34 @@ fn generate_events(account: &mut Account) {
     let mut pending: Vec<(u32, u8, u32, EventKind, u32, EventValue, EventValue)> = Vec::new();
     for lead in &account.leads.recs {
         if lead.created_at >= since {
-            pending.push((lead.created_at, 0, lead.id, EventKind::LeadAdded, lead.created_by, EventValue::None, EventValue::None));
+            pending.push((
+                lead.created_at,
+                0,
+                lead.id,
+                EventKind::LeadAdded,
+                lead.created_by,
+                EventValue::None,
+                EventValue::None,
+            ));
         }
         if lead.closed_at >= since && lead.closed_at != 0 {
-            let first = account.pipeline(lead.pipeline_id).map_or(0, PipelineRec::first_stage);
+            let first = account
+                .pipeline(lead.pipeline_id)
+                .map_or(0, PipelineRec::first_stage);
             pending.push((
                 lead.closed_at,
                 1,
                 lead.id,
                 EventKind::LeadStatusChanged,
                 lead.responsible,
-                EventValue::Status { status_id: first, pipeline_id: lead.pipeline_id },
-                EventValue::Status { status_id: lead.status_id, pipeline_id: lead.pipeline_id },
+                EventValue::Status {
+                    status_id: first,
+                    pipeline_id: lead.pipeline_id,
+                },
+                EventValue::Status {
+                    status_id: lead.status_id,
+                    pipeline_id: lead.pipeline_id,
+                },
             ));
         }
     }
@@ -434,13 +568,22 @@ fn packed_tags<const N: usize>(r: &mut Rng, dict: usize, weights: &[u32]) -> [u1
 
 fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
-    chars.next().map(|c| c.to_uppercase().collect::<String>() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
 }
 
 fn field_definitions(account_id: i64) -> [Vec<FieldDef>; 3] {
     let mut next_id = 184_994;
     let mut next_enum = 400_001;
-    let mut make = |kind: Kind, name: &str, code: Option<&str>, fk: FieldKind, presence: u64, options: &[&str], sort: i64| {
+    let mut make = |kind: Kind,
+                    name: &str,
+                    code: Option<&str>,
+                    fk: FieldKind,
+                    presence: u64,
+                    options: &[&str],
+                    sort: i64| {
         let id = next_id;
         next_id += 2;
         let enums = (!options.is_empty()).then(|| {
@@ -450,7 +593,11 @@ fn field_definitions(account_id: i64) -> [Vec<FieldDef>; 3] {
                 .map(|(i, value)| {
                     let id = next_enum;
                     next_enum += 1;
-                    CustomFieldEnum { id, value: (*value).to_owned(), sort: 500 + i as i64 * 2 }
+                    CustomFieldEnum {
+                        id,
+                        value: (*value).to_owned(),
+                        sort: 500 + i as i64 * 2,
+                    }
                 })
                 .collect()
         });
@@ -478,29 +625,157 @@ fn field_definitions(account_id: i64) -> [Vec<FieldDef>; 3] {
         }
     };
     let leads = vec![
-        make(Kind::Leads, "Product", None, FieldKind::Select, 60, names::PRODUCTS, 1),
-        make(Kind::Leads, "Services", None, FieldKind::Multiselect, 30, names::PRODUCTS, 2),
+        make(
+            Kind::Leads,
+            "Product",
+            None,
+            FieldKind::Select,
+            60,
+            names::PRODUCTS,
+            1,
+        ),
+        make(
+            Kind::Leads,
+            "Services",
+            None,
+            FieldKind::Multiselect,
+            30,
+            names::PRODUCTS,
+            2,
+        ),
         make(Kind::Leads, "Budget", None, FieldKind::Numeric, 40, &[], 3),
-        make(Kind::Leads, "Contract date", None, FieldKind::Date, 25, &[], 4),
-        make(Kind::Leads, "Landing page", None, FieldKind::Url, 20, &[], 5),
+        make(
+            Kind::Leads,
+            "Contract date",
+            None,
+            FieldKind::Date,
+            25,
+            &[],
+            4,
+        ),
+        make(
+            Kind::Leads,
+            "Landing page",
+            None,
+            FieldKind::Url,
+            20,
+            &[],
+            5,
+        ),
         make(Kind::Leads, "Comment", None, FieldKind::Text, 30, &[], 6),
         make(Kind::Leads, "Sale", None, FieldKind::Checkbox, 50, &[], 7),
     ];
     let contacts = vec![
-        make(Kind::Contacts, "Phone", Some("PHONE"), FieldKind::Multitext, 85, &["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"], 1),
-        make(Kind::Contacts, "Email", Some("EMAIL"), FieldKind::Multitext, 70, &["WORK", "PRIV", "OTHER"], 2),
-        make(Kind::Contacts, "Position", Some("POSITION"), FieldKind::Text, 40, &[], 3),
-        make(Kind::Contacts, "Birthday", None, FieldKind::Date, 15, &[], 4),
-        make(Kind::Contacts, "Preferred language", None, FieldKind::Select, 50, &["Português", "Español", "English"], 5),
-        make(Kind::Contacts, "Newsletter", None, FieldKind::Checkbox, 40, &[], 6),
+        make(
+            Kind::Contacts,
+            "Phone",
+            Some("PHONE"),
+            FieldKind::Multitext,
+            85,
+            &["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"],
+            1,
+        ),
+        make(
+            Kind::Contacts,
+            "Email",
+            Some("EMAIL"),
+            FieldKind::Multitext,
+            70,
+            &["WORK", "PRIV", "OTHER"],
+            2,
+        ),
+        make(
+            Kind::Contacts,
+            "Position",
+            Some("POSITION"),
+            FieldKind::Text,
+            40,
+            &[],
+            3,
+        ),
+        make(
+            Kind::Contacts,
+            "Birthday",
+            None,
+            FieldKind::Date,
+            15,
+            &[],
+            4,
+        ),
+        make(
+            Kind::Contacts,
+            "Preferred language",
+            None,
+            FieldKind::Select,
+            50,
+            &["Português", "Español", "English"],
+            5,
+        ),
+        make(
+            Kind::Contacts,
+            "Newsletter",
+            None,
+            FieldKind::Checkbox,
+            40,
+            &[],
+            6,
+        ),
     ];
     let companies = vec![
-        make(Kind::Companies, "Phone", Some("PHONE"), FieldKind::Multitext, 70, &["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"], 1),
-        make(Kind::Companies, "Email", Some("EMAIL"), FieldKind::Multitext, 50, &["WORK", "PRIV", "OTHER"], 2),
-        make(Kind::Companies, "Web", Some("WEB"), FieldKind::Url, 60, &[], 3),
-        make(Kind::Companies, "Address", Some("ADDRESS"), FieldKind::Textarea, 50, &[], 4),
-        make(Kind::Companies, "Industry", None, FieldKind::Select, 60, names::INDUSTRIES, 5),
-        make(Kind::Companies, "Employees", None, FieldKind::Numeric, 40, &[], 6),
+        make(
+            Kind::Companies,
+            "Phone",
+            Some("PHONE"),
+            FieldKind::Multitext,
+            70,
+            &["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"],
+            1,
+        ),
+        make(
+            Kind::Companies,
+            "Email",
+            Some("EMAIL"),
+            FieldKind::Multitext,
+            50,
+            &["WORK", "PRIV", "OTHER"],
+            2,
+        ),
+        make(
+            Kind::Companies,
+            "Web",
+            Some("WEB"),
+            FieldKind::Url,
+            60,
+            &[],
+            3,
+        ),
+        make(
+            Kind::Companies,
+            "Address",
+            Some("ADDRESS"),
+            FieldKind::Textarea,
+            50,
+            &[],
+            4,
+        ),
+        make(
+            Kind::Companies,
+            "Industry",
+            None,
+            FieldKind::Select,
+            60,
+            names::INDUSTRIES,
+            5,
+        ),
+        make(
+            Kind::Companies,
+            "Employees",
+            None,
+            FieldKind::Numeric,
+            40,
+            &[],
+            6,
+        ),
     ];
     [leads, contacts, companies]
 }

@@ -22,9 +22,14 @@ use crate::state::{SimState, Verdict};
 pub fn app(state: SimState) -> Router {
     let api = crate::api::routes()
         .route("/oauth2/access_token", post(crate::oauth::access_token))
-        .route("/oauth2/account/current/subdomain", get(crate::oauth::current_subdomain))
+        .route(
+            "/oauth2/account/current/subdomain",
+            get(crate::oauth::current_subdomain),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), gate));
-    api.merge(crate::control::routes()).fallback(not_found).with_state(state)
+    api.merge(crate::control::routes())
+        .fallback(not_found)
+        .with_state(state)
 }
 
 async fn not_found() -> Response {
@@ -58,7 +63,11 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
     let seq = state.next_seq();
     let mut rng = Rng::new(state.inner.config.read().seed, stream::FAULT, seq);
     if faults.latency_ms > 0 || faults.latency_jitter_ms > 0 {
-        let jitter = if faults.latency_jitter_ms > 0 { rng.below(faults.latency_jitter_ms + 1) } else { 0 };
+        let jitter = if faults.latency_jitter_ms > 0 {
+            rng.below(faults.latency_jitter_ms + 1)
+        } else {
+            0
+        };
         tokio::time::sleep(Duration::from_millis(faults.latency_ms + jitter)).await;
     }
     let now = Instant::now();
@@ -68,13 +77,24 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
     let is_oauth = endpoint.starts_with("/oauth2");
     if !is_oauth {
         let token = bearer(req.headers());
-        let user = token.as_deref().and_then(|t| state.inner.auth.lock().check(t));
+        let user = token
+            .as_deref()
+            .and_then(|t| state.inner.auth.lock().check(t));
         let Some(user_id) = user else {
-            return Some(problem(StatusCode::UNAUTHORIZED, "Unauthorized", "Unauthorized"));
+            return Some(problem(
+                StatusCode::UNAUTHORIZED,
+                "Unauthorized",
+                "Unauthorized",
+            ));
         };
         req.extensions_mut().insert(Caller { user_id });
         let config = state.inner.config.read().clone();
-        let verdict = state.inner.limiter.lock().admit(token.as_deref().unwrap_or(""), &config, now);
+        let verdict =
+            state
+                .inner
+                .limiter
+                .lock()
+                .admit(token.as_deref().unwrap_or(""), &config, now);
         match verdict {
             Verdict::Pass => {}
             Verdict::TooMany => return Some(too_many()),
@@ -86,8 +106,13 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
         }
     }
     if faults.error_rate > 0.0 && rng.unit() < faults.error_rate {
-        let statuses: &[u16] = if faults.error_statuses.is_empty() { &[500, 502, 503, 504] } else { &faults.error_statuses };
-        let status = StatusCode::from_u16(*rng.pick(statuses)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let statuses: &[u16] = if faults.error_statuses.is_empty() {
+            &[500, 502, 503, 504]
+        } else {
+            &faults.error_statuses
+        };
+        let status =
+            StatusCode::from_u16(*rng.pick(statuses)).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return Some(server_error(status));
     }
     None
@@ -96,7 +121,9 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
 fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 fn html(status: StatusCode, text: &str) -> Response {
@@ -133,7 +160,12 @@ pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response
 pub(crate) fn problem_doc(problem: Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
     let body = serde_json::to_vec(&problem).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/problem+json")], body).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body,
+    )
+        .into_response()
 }
 
 pub(crate) fn bad_request(detail: &str) -> Response {
@@ -151,10 +183,17 @@ pub(crate) fn hal_status<T: Serialize>(status: StatusCode, value: &T) -> Respons
         Ok(()) => {
             let mut response = Response::new(Body::from(buf));
             *response.status_mut() = status;
-            response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/hal+json"));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/hal+json"),
+            );
             response
         }
-        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", &e.to_string()),
+        Err(e) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal Server Error",
+            &e.to_string(),
+        ),
     }
 }
 
@@ -165,8 +204,14 @@ pub(crate) fn no_content() -> Response {
 
 /// `http://host[:port]` as the client addressed us, for absolute `_links`.
 pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
     format!("{scheme}://{host}")
 }
 
@@ -195,9 +240,15 @@ impl ListRequest {
             format!("{base}{path}?{query}page={page}&limit={}", self.limit)
         };
         Links {
-            self_: Some(Link { href: href(self.page) }),
-            next: has_next.then(|| Link { href: href(self.page + 1) }),
-            prev: (self.page > 1).then(|| Link { href: href(self.page - 1) }),
+            self_: Some(Link {
+                href: href(self.page),
+            }),
+            next: has_next.then(|| Link {
+                href: href(self.page + 1),
+            }),
+            prev: (self.page > 1).then(|| Link {
+                href: href(self.page - 1),
+            }),
             first: None,
         }
     }
@@ -206,7 +257,9 @@ impl ListRequest {
 /// Reads a list query; bad values give the 400 problem to answer with.
 pub(crate) fn list_request(raw: Option<&str>) -> Result<ListRequest, Response> {
     let raw = raw.unwrap_or("");
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes()).into_owned().collect();
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
+        .into_owned()
+        .collect();
     let query = ListQuery::from_pairs(pairs).map_err(|e| bad_request(&e.to_string()))?;
     let page = query.page.unwrap_or(1);
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
@@ -214,7 +267,9 @@ pub(crate) fn list_request(raw: Option<&str>) -> Result<ListRequest, Response> {
         return Err(bad_request("page must be a positive integer, got 0"));
     }
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(bad_request(&format!("limit must be between 1 and {MAX_LIMIT}, got {limit}")));
+        return Err(bad_request(&format!(
+            "limit must be between 1 and {MAX_LIMIT}, got {limit}"
+        )));
     }
     let rest = raw
         .split('&')
@@ -225,10 +280,16 @@ pub(crate) fn list_request(raw: Option<&str>) -> Result<ListRequest, Response> {
         })
         .map(str::to_owned)
         .collect();
-    Ok(ListRequest { query, page, limit, rest })
+    Ok(ListRequest {
+        query,
+        page,
+        limit,
+        rest,
+    })
 }
 
 /// Reads a JSON body into `T`, or the 400 problem to answer with.
 pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|e| bad_request(&format!("Request body is not valid: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| bad_request(&format!("Request body is not valid: {e}")))
 }

@@ -129,9 +129,17 @@ impl Index {
 /// The part of a sorted slice whose key lies in `range` (binary search on both ends).
 fn narrow<T>(slice: &[T], range: Option<Range>, key: impl Fn(&T) -> u32) -> &[T] {
     let Some(range) = range else { return slice };
-    let from = range.from.map_or(0, |from| slice.partition_point(|x| i64::from(key(x)) < from));
-    let to = range.to.map_or(slice.len(), |to| slice.partition_point(|x| i64::from(key(x)) <= to));
-    if from >= to { &slice[0..0] } else { &slice[from..to] }
+    let from = range.from.map_or(0, |from| {
+        slice.partition_point(|x| i64::from(key(x)) < from)
+    });
+    let to = range.to.map_or(slice.len(), |to| {
+        slice.partition_point(|x| i64::from(key(x)) <= to)
+    });
+    if from >= to {
+        &slice[0..0]
+    } else {
+        &slice[from..to]
+    }
 }
 
 fn collect(
@@ -145,7 +153,12 @@ fn collect(
         (false, None) => ids.skip(offset).take(take).collect(),
         (true, None) => ids.rev().skip(offset).take(take).collect(),
         (false, Some(keep)) => ids.filter(|id| keep(*id)).skip(offset).take(take).collect(),
-        (true, Some(keep)) => ids.rev().filter(|id| keep(*id)).skip(offset).take(take).collect(),
+        (true, Some(keep)) => ids
+            .rev()
+            .filter(|id| keep(*id))
+            .skip(offset)
+            .take(take)
+            .collect(),
     }
 }
 
@@ -173,7 +186,11 @@ impl Links {
             offsets[i] += offsets[i - 1];
         }
         let items = pairs.into_iter().map(|(_, item)| item).collect();
-        Self { offsets, items, overlay: HashMap::new() }
+        Self {
+            offsets,
+            items,
+            overlay: HashMap::new(),
+        }
     }
 
     pub(crate) fn get(&self, key: u32) -> &[u32] {
@@ -210,14 +227,32 @@ mod tests {
     #[test]
     fn pages_slice_and_filter() {
         let idx = Index::build((1..=10u32).map(|i| (i, 100 + i, 200 + (10 - i), i == 5)));
-        assert_eq!(idx.page(OrderBy::Id, false, None, 0, 3, None), vec![1, 2, 3]);
-        assert_eq!(idx.page(OrderBy::Id, false, None, 3, 3, None), vec![4, 6, 7]);
+        assert_eq!(
+            idx.page(OrderBy::Id, false, None, 0, 3, None),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            idx.page(OrderBy::Id, false, None, 3, 3, None),
+            vec![4, 6, 7]
+        );
         assert_eq!(idx.page(OrderBy::Id, true, None, 0, 2, None), vec![10, 9]);
-        assert_eq!(idx.page(OrderBy::UpdatedAt, false, None, 0, 2, None), vec![10, 9]);
-        let range = Some(Range { from: Some(203), to: Some(205) });
-        assert_eq!(idx.page(OrderBy::UpdatedAt, false, range, 0, 10, None), vec![7, 6]);
-        let even = |id: u32| id % 2 == 0;
-        assert_eq!(idx.page(OrderBy::Id, false, None, 1, 2, Some(&even)), vec![4, 6]);
+        assert_eq!(
+            idx.page(OrderBy::UpdatedAt, false, None, 0, 2, None),
+            vec![10, 9]
+        );
+        let range = Some(Range {
+            from: Some(203),
+            to: Some(205),
+        });
+        assert_eq!(
+            idx.page(OrderBy::UpdatedAt, false, range, 0, 10, None),
+            vec![7, 6]
+        );
+        let even = |id: u32| id.is_multiple_of(2);
+        assert_eq!(
+            idx.page(OrderBy::Id, false, None, 1, 2, Some(&even)),
+            vec![4, 6]
+        );
         assert_eq!(idx.deleted, vec![5]);
     }
 
@@ -228,7 +263,10 @@ mod tests {
         assert_eq!(links.get(1), &[] as &[u32]);
         links.add(1, 20);
         links.remove(0, 10);
-        assert_eq!((links.get(0), links.get(1), links.get(2)), (&[11][..], &[20][..], &[30][..]));
+        assert_eq!(
+            (links.get(0), links.get(1), links.get(2)),
+            (&[11][..], &[20][..], &[30][..])
+        );
         assert_eq!(links.get(99), &[] as &[u32]);
     }
 }

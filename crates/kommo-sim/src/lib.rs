@@ -58,6 +58,11 @@
 //!
 //! [`Control`] offers the same operations in process.
 
+#![allow(
+    clippy::result_large_err,
+    reason = "request parsers answer early with the ready error Response"
+)]
+
 mod activity;
 mod api;
 mod config;
@@ -76,7 +81,9 @@ mod store;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use config::{AccountSize, Activity, DEFAULT_ANCHOR, Faults, Lockout, OAuthApp, SimConfig, SimError};
+pub use config::{
+    AccountSize, Activity, DEFAULT_ANCHOR, Faults, Lockout, OAuthApp, SimConfig, SimError,
+};
 pub use control::Control;
 pub use http::app;
 pub use state::{Counters, EndpointCount, SimState};
@@ -92,12 +99,22 @@ impl Simulator {
     }
 
     /// Generates the account and serves it on `addr`.
-    pub async fn start_on(config: SimConfig, addr: SocketAddr) -> Result<RunningSimulator, SimError> {
+    pub async fn start_on(
+        config: SimConfig,
+        addr: SocketAddr,
+    ) -> Result<RunningSimulator, SimError> {
         if !(1..=50).contains(&config.size.pipelines) {
-            return Err(SimError::Config(format!("pipelines must be between 1 and 50, got {}", config.size.pipelines)));
+            return Err(SimError::Config(format!(
+                "pipelines must be between 1 and 50, got {}",
+                config.size.pipelines
+            )));
         }
-        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| SimError::Bind { addr, source })?;
-        let local = listener.local_addr().map_err(|source| SimError::Bind { addr, source })?;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| SimError::Bind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| SimError::Bind { addr, source })?;
         let state = tokio::task::spawn_blocking(move || SimState::new(config))
             .await
             .map_err(|e| SimError::Config(format!("generating the account failed: {e}")))?;
@@ -113,7 +130,12 @@ impl Simulator {
             }
         });
         tracing::debug!(addr = %local, "kommo simulator listening");
-        Ok(RunningSimulator { addr: local, control: Control::new(state), shutdown: Some(tx), task: Some(task) })
+        Ok(RunningSimulator {
+            addr: local,
+            control: Control::new(state),
+            shutdown: Some(tx),
+            task: Some(task),
+        })
     }
 }
 

@@ -11,7 +11,9 @@ pub(crate) fn is_closed(status: u32) -> bool {
 impl Account {
     /// Sets `updated_at`/`updated_by`, keeping the order index in step.
     pub(crate) fn touch_lead(&mut self, id: u32, by: u32, at: u32) {
-        let Some(pos) = self.leads.pos(id) else { return };
+        let Some(pos) = self.leads.pos(id) else {
+            return;
+        };
         let rec = &mut self.leads.recs[pos];
         let old = rec.updated_at;
         rec.updated_at = at;
@@ -26,7 +28,10 @@ impl Account {
         let id = rec.id;
         let contacts: Vec<u32> = match extra.as_ref().and_then(|e| e.contacts.as_ref()) {
             Some(list) => list.iter().map(|(c, _)| *c).collect(),
-            None => (rec.contact_id != 0).then_some(rec.contact_id).into_iter().collect(),
+            None => (rec.contact_id != 0)
+                .then_some(rec.contact_id)
+                .into_iter()
+                .collect(),
         };
         match self.leads.recs.last() {
             Some(last) if last.id > id => {
@@ -49,16 +54,36 @@ impl Account {
         {
             self.company_leads.add(pos as u32, id);
         }
-        self.push_event(EventKind::LeadAdded, "lead", id, rec.created_by, rec.created_at, EventValue::None, EventValue::None);
+        self.push_event(
+            EventKind::LeadAdded,
+            "lead",
+            id,
+            rec.created_by,
+            rec.created_at,
+            EventValue::None,
+            EventValue::None,
+        );
     }
 
     /// Moves a lead to a stage (and pipeline): closes or reopens it, emits the status event.
-    pub(crate) fn move_lead(&mut self, id: u32, pipeline_id: u32, status_id: u32, by: u32, at: u32) -> bool {
-        let Some(rec) = self.leads.get_mut(id) else { return false };
+    pub(crate) fn move_lead(
+        &mut self,
+        id: u32,
+        pipeline_id: u32,
+        status_id: u32,
+        by: u32,
+        at: u32,
+    ) -> bool {
+        let Some(rec) = self.leads.get_mut(id) else {
+            return false;
+        };
         if rec.flags & DELETED != 0 {
             return false;
         }
-        let before = EventValue::Status { status_id: rec.status_id, pipeline_id: rec.pipeline_id };
+        let before = EventValue::Status {
+            status_id: rec.status_id,
+            pipeline_id: rec.pipeline_id,
+        };
         if rec.status_id == status_id && rec.pipeline_id == pipeline_id {
             return true;
         }
@@ -71,13 +96,26 @@ impl Account {
         rec.status_id = status_id;
         rec.pipeline_id = pipeline_id;
         self.touch_lead(id, by, at);
-        self.push_event(EventKind::LeadStatusChanged, "lead", id, by, at, before, EventValue::Status { status_id, pipeline_id });
+        self.push_event(
+            EventKind::LeadStatusChanged,
+            "lead",
+            id,
+            by,
+            at,
+            before,
+            EventValue::Status {
+                status_id,
+                pipeline_id,
+            },
+        );
         true
     }
 
     /// Deletes a lead, keeping it restorable (`with=only_deleted`).
     pub(crate) fn delete_lead(&mut self, id: u32, by: u32, at: u32) -> bool {
-        let Some(rec) = self.leads.get_mut(id) else { return false };
+        let Some(rec) = self.leads.get_mut(id) else {
+            return false;
+        };
         if rec.flags & DELETED != 0 {
             return false;
         }
@@ -86,12 +124,22 @@ impl Account {
         rec.updated_at = at;
         rec.updated_by = by;
         self.leads.index.mark_deleted(id, created, old);
-        self.push_event(EventKind::LeadDeleted, "lead", id, by, at, EventValue::None, EventValue::None);
+        self.push_event(
+            EventKind::LeadDeleted,
+            "lead",
+            id,
+            by,
+            at,
+            EventValue::None,
+            EventValue::None,
+        );
         true
     }
 
     pub(crate) fn restore_lead(&mut self, id: u32, by: u32, at: u32) -> bool {
-        let Some(rec) = self.leads.get_mut(id) else { return false };
+        let Some(rec) = self.leads.get_mut(id) else {
+            return false;
+        };
         if rec.flags & DELETED == 0 {
             return false;
         }
@@ -100,12 +148,22 @@ impl Account {
         rec.updated_by = by;
         let created = rec.created_at;
         self.leads.index.mark_restored(id, created, at);
-        self.push_event(EventKind::LeadRestored, "lead", id, by, at, EventValue::None, EventValue::None);
+        self.push_event(
+            EventKind::LeadRestored,
+            "lead",
+            id,
+            by,
+            at,
+            EventValue::None,
+            EventValue::None,
+        );
         true
     }
 
     pub(crate) fn delete_contact(&mut self, id: u32, by: u32, at: u32) -> bool {
-        let Some(rec) = self.contacts.get_mut(id) else { return false };
+        let Some(rec) = self.contacts.get_mut(id) else {
+            return false;
+        };
         if rec.flags & DELETED != 0 {
             return false;
         }
@@ -114,12 +172,22 @@ impl Account {
         rec.updated_at = at;
         rec.updated_by = by;
         self.contacts.index.mark_deleted(id, created, old);
-        self.push_event(EventKind::ContactDeleted, "contact", id, by, at, EventValue::None, EventValue::None);
+        self.push_event(
+            EventKind::ContactDeleted,
+            "contact",
+            id,
+            by,
+            at,
+            EventValue::None,
+            EventValue::None,
+        );
         true
     }
 
     pub(crate) fn restore_contact(&mut self, id: u32, by: u32, at: u32) -> bool {
-        let Some(rec) = self.contacts.get_mut(id) else { return false };
+        let Some(rec) = self.contacts.get_mut(id) else {
+            return false;
+        };
         if rec.flags & DELETED == 0 {
             return false;
         }
@@ -128,12 +196,22 @@ impl Account {
         rec.updated_by = by;
         let created = rec.created_at;
         self.contacts.index.mark_restored(id, created, at);
-        self.push_event(EventKind::ContactRestored, "contact", id, by, at, EventValue::None, EventValue::None);
+        self.push_event(
+            EventKind::ContactRestored,
+            "contact",
+            id,
+            by,
+            at,
+            EventValue::None,
+            EventValue::None,
+        );
         true
     }
 
     pub(crate) fn touch_contact(&mut self, id: u32, by: u32, at: u32) {
-        let Some(pos) = self.contacts.pos(id) else { return };
+        let Some(pos) = self.contacts.pos(id) else {
+            return;
+        };
         let rec = &mut self.contacts.recs[pos];
         let old = rec.updated_at;
         rec.updated_at = at;
@@ -144,7 +222,9 @@ impl Account {
     }
 
     pub(crate) fn touch_company(&mut self, id: u32, by: u32, at: u32) {
-        let Some(pos) = self.companies.pos(id) else { return };
+        let Some(pos) = self.companies.pos(id) else {
+            return;
+        };
         let rec = &mut self.companies.recs[pos];
         let old = rec.updated_at;
         rec.updated_at = at;
@@ -165,7 +245,9 @@ impl Account {
 
     /// Links a contact to a lead (as main or not), in both directions.
     pub(crate) fn link_lead_contact(&mut self, lead: u32, contact: u32, main: bool) {
-        let Some(rec) = self.leads.get(lead).copied() else { return };
+        let Some(rec) = self.leads.get(lead).copied() else {
+            return;
+        };
         let mut list = self.lead_contacts(&rec);
         if main {
             for item in &mut list {
@@ -188,7 +270,9 @@ impl Account {
 
     /// Links a company to a lead (a lead has at most one company).
     pub(crate) fn link_lead_company(&mut self, lead: u32, company: u32) {
-        let Some(rec) = self.leads.get_mut(lead) else { return };
+        let Some(rec) = self.leads.get_mut(lead) else {
+            return;
+        };
         let old = rec.company_id;
         rec.company_id = company;
         if old != 0
@@ -204,7 +288,9 @@ impl Account {
 
     /// Links a contact to a company (a contact has at most one company).
     pub(crate) fn link_contact_company(&mut self, contact: u32, company: u32) {
-        let Some(rec) = self.contacts.get_mut(contact) else { return };
+        let Some(rec) = self.contacts.get_mut(contact) else {
+            return;
+        };
         let old = rec.company_id;
         rec.company_id = company;
         if old != 0

@@ -25,7 +25,11 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Option<Map<String, Value>> {
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if form {
-        return Some(url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect());
+        return Some(
+            url::form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect(),
+        );
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Some(map),
@@ -33,17 +37,33 @@ fn fields(headers: &HeaderMap, body: &[u8]) -> Option<Map<String, Value>> {
     }
 }
 
-pub(crate) async fn access_token(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn access_token(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let Some(f) = fields(&headers, &body) else {
-        return oauth_problem(StatusCode::BAD_REQUEST, "Request body must be a JSON object", "The request is missing a required parameter");
+        return oauth_problem(
+            StatusCode::BAD_REQUEST,
+            "Request body must be a JSON object",
+            "The request is missing a required parameter",
+        );
     };
     let text = |k: &str| f.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
     let app = &state.inner.oauth_app;
     if text("client_id") != app.client_id || text("client_secret") != app.client_secret {
-        return oauth_problem(StatusCode::UNAUTHORIZED, "Client authentication failed", "Client authentication failed");
+        return oauth_problem(
+            StatusCode::UNAUTHORIZED,
+            "Client authentication failed",
+            "Client authentication failed",
+        );
     }
     if text("redirect_uri") != app.redirect_uri {
-        return oauth_problem(StatusCode::BAD_REQUEST, "Redirect URI mismatch", "The redirect_uri does not match the integration's");
+        return oauth_problem(
+            StatusCode::BAD_REQUEST,
+            "Redirect URI mismatch",
+            "The redirect_uri does not match the integration's",
+        );
     }
     let config = state.inner.config.read().clone();
     let api_domain = state.inner.api_domain.read().clone();
@@ -53,9 +73,27 @@ pub(crate) async fn access_token(State(state): State<SimState>, headers: HeaderM
         "authorization_code" => {
             let code = text("code");
             match auth.codes.get_mut(&code) {
-                None => return oauth_problem(StatusCode::BAD_REQUEST, "Cannot decrypt the authorization code", "The authorization code is invalid"),
-                Some(c) if c.used => return oauth_problem(StatusCode::BAD_REQUEST, "Authorization code has been revoked", "The authorization code was already used"),
-                Some(c) if c.expires_at <= now => return oauth_problem(StatusCode::BAD_REQUEST, "Authorization code has expired", "The authorization code has expired"),
+                None => {
+                    return oauth_problem(
+                        StatusCode::BAD_REQUEST,
+                        "Cannot decrypt the authorization code",
+                        "The authorization code is invalid",
+                    );
+                }
+                Some(c) if c.used => {
+                    return oauth_problem(
+                        StatusCode::BAD_REQUEST,
+                        "Authorization code has been revoked",
+                        "The authorization code was already used",
+                    );
+                }
+                Some(c) if c.expires_at <= now => {
+                    return oauth_problem(
+                        StatusCode::BAD_REQUEST,
+                        "Authorization code has expired",
+                        "The authorization code has expired",
+                    );
+                }
                 Some(c) => {
                     c.used = true;
                     c.user_id
@@ -65,9 +103,27 @@ pub(crate) async fn access_token(State(state): State<SimState>, headers: HeaderM
         "refresh_token" => {
             let token = text("refresh_token");
             match auth.refresh.get_mut(&token) {
-                None => return oauth_problem(StatusCode::UNAUTHORIZED, "Cannot decrypt the refresh token", "The refresh token is invalid"),
-                Some(r) if r.used => return oauth_problem(StatusCode::UNAUTHORIZED, "Token has been revoked", "The refresh token has been revoked"),
-                Some(r) if r.expires_at <= now => return oauth_problem(StatusCode::UNAUTHORIZED, "Token has expired", "The refresh token has expired"),
+                None => {
+                    return oauth_problem(
+                        StatusCode::UNAUTHORIZED,
+                        "Cannot decrypt the refresh token",
+                        "The refresh token is invalid",
+                    );
+                }
+                Some(r) if r.used => {
+                    return oauth_problem(
+                        StatusCode::UNAUTHORIZED,
+                        "Token has been revoked",
+                        "The refresh token has been revoked",
+                    );
+                }
+                Some(r) if r.expires_at <= now => {
+                    return oauth_problem(
+                        StatusCode::UNAUTHORIZED,
+                        "Token has expired",
+                        "The refresh token has expired",
+                    );
+                }
                 Some(r) => {
                     r.used = true;
                     let user = r.user_id;
@@ -77,7 +133,11 @@ pub(crate) async fn access_token(State(state): State<SimState>, headers: HeaderM
             }
         }
         other => {
-            return oauth_problem(StatusCode::BAD_REQUEST, "Unsupported grant type", &format!("The grant type {other:?} is not supported"));
+            return oauth_problem(
+                StatusCode::BAD_REQUEST,
+                "Unsupported grant type",
+                &format!("The grant type {other:?} is not supported"),
+            );
         }
     };
     let access_token = auth.issue_access(&config, app, user_id, TokenKind::OAuth, &api_domain);
@@ -91,16 +151,31 @@ pub(crate) async fn access_token(State(state): State<SimState>, headers: HeaderM
         refresh_token,
     };
     match serde_json::to_vec(&response) {
-        Ok(body) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(body) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body,
+        )
+            .into_response(),
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
 
 /// Where the account lives, for clients that resolve it from the refresh token.
-pub(crate) async fn current_subdomain(State(state): State<SimState>, headers: HeaderMap) -> Response {
-    let token = headers.get("x-refresh-token").and_then(|v| v.to_str().ok()).unwrap_or("");
+pub(crate) async fn current_subdomain(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+) -> Response {
+    let token = headers
+        .get("x-refresh-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !state.inner.auth.lock().refresh.contains_key(token) {
-        return oauth_problem(StatusCode::UNAUTHORIZED, "Cannot decrypt the refresh token", "Unknown refresh token");
+        return oauth_problem(
+            StatusCode::UNAUTHORIZED,
+            "Cannot decrypt the refresh token",
+            "Unknown refresh token",
+        );
     }
     let acc = state.inner.account.read();
     let body = serde_json::json!({
@@ -109,5 +184,10 @@ pub(crate) async fn current_subdomain(State(state): State<SimState>, headers: He
         "domain": "kommo.com",
         "top_level_domain": "com",
     });
-    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
 }

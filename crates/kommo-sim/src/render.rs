@@ -1,14 +1,15 @@
 //! From compact records to the shared wire types (`kommo_model`), exactly as Kommo shapes them.
 
 use kommo_model::{
-    Company, CompanyEmbedded, Contact, ContactEmbedded, Event, Lead, LeadEmbedded, LinkedCompany, LinkedContact,
-    LinkedEntity, Links, Pipeline, PipelineEmbedded, Status, Task, TaskResult, User, UserEmbedded, UserRights,
+    Company, CompanyEmbedded, Contact, ContactEmbedded, Event, Lead, LeadEmbedded, LinkedCompany,
+    LinkedContact, LinkedEntity, Links, Pipeline, PipelineEmbedded, Status, Task, TaskResult, User,
+    UserEmbedded, UserRights,
 };
 use serde_json::{Value, json};
 
 use crate::store::{
-    Account, CompanyRec, ContactRec, DELETED, EventRec, EventValue, Kind, LeadRec, PRICE_BY_ROBOT, PipelineRec,
-    StatusRec, TaskRec, UserRec,
+    Account, CompanyRec, ContactRec, DELETED, EventRec, EventValue, Kind, LeadRec, PRICE_BY_ROBOT,
+    PipelineRec, StatusRec, TaskRec, UserRec,
 };
 
 fn opt(v: u32) -> Option<i64> {
@@ -40,12 +41,22 @@ impl Account {
     pub(crate) fn lead_model(&self, rec: &LeadRec, with: LeadWith, base: &str) -> Lead {
         let tags = self.entity_tags(Kind::Leads, rec.id, &rec.tags);
         let contacts = if with.contacts {
-            self.lead_contacts(rec).into_iter().map(|(id, main)| LinkedContact { id: i64::from(id), is_main: Some(main) }).collect()
+            self.lead_contacts(rec)
+                .into_iter()
+                .map(|(id, main)| LinkedContact {
+                    id: i64::from(id),
+                    is_main: Some(main),
+                })
+                .collect()
         } else {
             Vec::new()
         };
         let loss_reason = if with.loss_reason && rec.loss_reason_id != 0 {
-            self.loss_reasons.iter().filter(|r| r.id == i64::from(rec.loss_reason_id)).cloned().collect()
+            self.loss_reasons
+                .iter()
+                .filter(|r| r.id == i64::from(rec.loss_reason_id))
+                .cloned()
+                .collect()
         } else {
             Vec::new()
         };
@@ -58,7 +69,11 @@ impl Account {
             status_id: i64::from(rec.status_id),
             pipeline_id: i64::from(rec.pipeline_id),
             loss_reason_id: opt(rec.loss_reason_id),
-            source_id: if with.source_id { opt(rec.source_id) } else { None },
+            source_id: if with.source_id {
+                opt(rec.source_id)
+            } else {
+                None
+            },
             created_by: i64::from(rec.created_by),
             updated_by: i64::from(rec.updated_by),
             created_at: i64::from(rec.created_at),
@@ -71,12 +86,17 @@ impl Account {
             account_id: self.id,
             labor_cost: None,
             is_price_computed: Some(false),
-            is_price_modified_by_robot: with.price_by_robot.then_some(rec.flags & PRICE_BY_ROBOT != 0),
+            is_price_modified_by_robot: with
+                .price_by_robot
+                .then_some(rec.flags & PRICE_BY_ROBOT != 0),
             links: Some(Links::to_self(format!("{base}/api/v4/leads/{}", rec.id))),
             embedded: LeadEmbedded {
                 tags,
                 contacts,
-                companies: opt(rec.company_id).map(|id| LinkedCompany { id }).into_iter().collect(),
+                companies: opt(rec.company_id)
+                    .map(|id| LinkedCompany { id })
+                    .into_iter()
+                    .collect(),
                 loss_reason,
                 catalog_elements: Vec::new(),
             },
@@ -115,7 +135,10 @@ impl Account {
             links: Some(Links::to_self(format!("{base}/api/v4/contacts/{}", rec.id))),
             embedded: ContactEmbedded {
                 tags: self.entity_tags(Kind::Contacts, rec.id, &rec.tags),
-                companies: opt(rec.company_id).map(|id| LinkedCompany { id }).into_iter().collect(),
+                companies: opt(rec.company_id)
+                    .map(|id| LinkedCompany { id })
+                    .into_iter()
+                    .collect(),
                 leads,
                 customers: Vec::new(),
                 catalog_elements: Vec::new(),
@@ -123,7 +146,13 @@ impl Account {
         }
     }
 
-    pub(crate) fn company_model(&self, rec: &CompanyRec, with_leads: bool, with_contacts: bool, base: &str) -> Company {
+    pub(crate) fn company_model(
+        &self,
+        rec: &CompanyRec,
+        with_leads: bool,
+        with_contacts: bool,
+        base: &str,
+    ) -> Company {
         let pos = self.companies.pos(rec.id).unwrap_or(usize::MAX) as u32;
         let leads = if with_leads {
             self.company_leads
@@ -139,8 +168,15 @@ impl Account {
             self.company_contacts
                 .get(pos)
                 .iter()
-                .filter(|id| self.contacts.get(**id).is_some_and(|c| c.flags & DELETED == 0))
-                .map(|id| LinkedContact { id: i64::from(*id), is_main: Some(false) })
+                .filter(|id| {
+                    self.contacts
+                        .get(**id)
+                        .is_some_and(|c| c.flags & DELETED == 0)
+                })
+                .map(|id| LinkedContact {
+                    id: i64::from(*id),
+                    is_main: Some(false),
+                })
                 .collect()
         } else {
             Vec::new()
@@ -158,7 +194,10 @@ impl Account {
             is_deleted: rec.flags & DELETED != 0,
             custom_fields_values: self.field_values(Kind::Companies, rec.id),
             account_id: self.id,
-            links: Some(Links::to_self(format!("{base}/api/v4/companies/{}", rec.id))),
+            links: Some(Links::to_self(format!(
+                "{base}/api/v4/companies/{}",
+                rec.id
+            ))),
             embedded: CompanyEmbedded {
                 tags: self.entity_tags(Kind::Companies, rec.id, &rec.tags),
                 contacts,
@@ -209,7 +248,10 @@ impl Account {
             account_id: self.id,
             descriptions: s.descriptions.clone(),
             request_id: None,
-            links: Some(Links::to_self(format!("{base}/api/v4/leads/pipelines/{}/statuses/{}", pipeline.id, s.id))),
+            links: Some(Links::to_self(format!(
+                "{base}/api/v4/leads/pipelines/{}/statuses/{}",
+                pipeline.id, s.id
+            ))),
         }
     }
 
@@ -224,7 +266,10 @@ impl Account {
             is_archive: p.is_archive,
             account_id: self.id,
             request_id: None,
-            links: Some(Links::to_self(format!("{base}/api/v4/leads/pipelines/{}", p.id))),
+            links: Some(Links::to_self(format!(
+                "{base}/api/v4/leads/pipelines/{}",
+                p.id
+            ))),
             embedded: PipelineEmbedded {
                 statuses: p
                     .statuses
@@ -236,7 +281,13 @@ impl Account {
         }
     }
 
-    pub(crate) fn user_model(&self, u: &UserRec, with_role: bool, with_group: bool, base: &str) -> User {
+    pub(crate) fn user_model(
+        &self,
+        u: &UserRec,
+        with_role: bool,
+        with_group: bool,
+        base: &str,
+    ) -> User {
         let entity_rights = |admin: bool| {
             let level = if admin { "A" } else { "M" };
             json!({"view": "A", "edit": level, "add": "A", "delete": level, "export": level})
@@ -269,8 +320,24 @@ impl Account {
             rights,
             links: Some(Links::to_self(format!("{base}/api/v4/users/{}", u.id))),
             embedded: UserEmbedded {
-                roles: if with_role { self.roles.iter().filter(|r| Some(r.id) == u.role_id).cloned().collect() } else { Vec::new() },
-                groups: if with_group { self.groups.iter().filter(|g| g.id == u.group_id).cloned().collect() } else { Vec::new() },
+                roles: if with_role {
+                    self.roles
+                        .iter()
+                        .filter(|r| Some(r.id) == u.role_id)
+                        .cloned()
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                groups: if with_group {
+                    self.groups
+                        .iter()
+                        .filter(|g| g.id == u.group_id)
+                        .cloned()
+                        .collect()
+                } else {
+                    Vec::new()
+                },
             },
         }
     }
@@ -279,7 +346,10 @@ impl Account {
         let value = |v: &EventValue| -> Value {
             match v {
                 EventValue::None => Value::Array(Vec::new()),
-                EventValue::Status { status_id, pipeline_id } => {
+                EventValue::Status {
+                    status_id,
+                    pipeline_id,
+                } => {
                     json!([{"lead_status": {"id": status_id, "pipeline_id": pipeline_id}}])
                 }
                 EventValue::Sale(sale) => json!([{"sale_field_value": {"sale": sale}}]),
@@ -304,7 +374,9 @@ impl Account {
             value_after: value(&e.after),
             value_before: value(&e.before),
             account_id: self.id,
-            embedded: Some(json!({"entity": {"id": e.entity_id, "_links": {"self": {"href": format!("{base}/api/v4/{path}/{}", e.entity_id)}}}})),
+            embedded: Some(
+                json!({"entity": {"id": e.entity_id, "_links": {"self": {"href": format!("{base}/api/v4/{path}/{}", e.entity_id)}}}}),
+            ),
         }
     }
 }
@@ -317,7 +389,11 @@ pub(crate) fn event_id(e: &EventRec) -> String {
     let mut out = [0u8; 26];
     for (i, slot) in out.iter_mut().enumerate() {
         let shift = 125 - 5 * i as i32;
-        let digit = if shift >= 0 { (value >> shift) & 31 } else { (value << (-shift)) & 31 };
+        let digit = if shift >= 0 {
+            (value >> shift) & 31
+        } else {
+            (value << (-shift)) & 31
+        };
         *slot = ALPHABET[digit as usize];
     }
     String::from_utf8_lossy(&out).into_owned()

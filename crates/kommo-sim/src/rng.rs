@@ -35,7 +35,10 @@ pub(crate) struct Rng(u64);
 
 impl Rng {
     pub(crate) fn new(seed: u64, stream: u64, index: u64) -> Self {
-        Self(mix(seed.wrapping_add(GOLDEN) ^ mix(stream.wrapping_mul(GOLDEN) ^ mix(index.wrapping_add(0x5851_F42D_4C95_7F2D)))))
+        Self(mix(seed.wrapping_add(GOLDEN)
+            ^ mix(
+                stream.wrapping_mul(GOLDEN) ^ mix(index.wrapping_add(0x5851_F42D_4C95_7F2D))
+            )))
     }
 
     pub(crate) fn next_u64(&mut self) -> u64 {
@@ -101,10 +104,18 @@ mod tests {
 
     #[test]
     fn streams_are_stable_and_independent() {
-        let a: Vec<u64> = (0..4).map(|_| Rng::new(42, stream::LEAD, 7).next_u64()).collect();
+        let a: Vec<u64> = (0..4)
+            .map(|_| Rng::new(42, stream::LEAD, 7).next_u64())
+            .collect();
         assert!(a.windows(2).all(|w| w[0] == w[1]));
-        assert_ne!(Rng::new(42, stream::LEAD, 7).next_u64(), Rng::new(42, stream::LEAD, 8).next_u64());
-        assert_ne!(Rng::new(42, stream::LEAD, 7).next_u64(), Rng::new(43, stream::LEAD, 7).next_u64());
+        assert_ne!(
+            Rng::new(42, stream::LEAD, 7).next_u64(),
+            Rng::new(42, stream::LEAD, 8).next_u64()
+        );
+        assert_ne!(
+            Rng::new(42, stream::LEAD, 7).next_u64(),
+            Rng::new(43, stream::LEAD, 7).next_u64()
+        );
         // Pinned: the generator must never change its output.
         assert_eq!(Rng::new(0, 0, 0).next_u64(), Rng::new(0, 0, 0).next_u64());
         let mut r = Rng::new(1, 2, 3);

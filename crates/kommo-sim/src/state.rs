@@ -15,7 +15,9 @@ use crate::store::Account;
 
 /// Unix seconds now.
 pub(crate) fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Everything a simulator serves from. Cheap to clone (one `Arc`).
@@ -26,7 +28,9 @@ pub struct SimState {
 
 impl std::fmt::Debug for SimState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SimState").field("subdomain", &self.inner.config.read().subdomain).finish_non_exhaustive()
+        f.debug_struct("SimState")
+            .field("subdomain", &self.inner.config.read().subdomain)
+            .finish_non_exhaustive()
     }
 }
 
@@ -64,7 +68,13 @@ impl SimState {
             redirect_uri: "http://localhost/oauth/callback".to_owned(),
         };
         let mut auth = Auth::default();
-        let ready_token = auth.issue_access(&config, &oauth_app, admin, TokenKind::LongLived, "127.0.0.1");
+        let ready_token = auth.issue_access(
+            &config,
+            &oauth_app,
+            admin,
+            TokenKind::LongLived,
+            "127.0.0.1",
+        );
         auth.tokens_issued = 0;
         let inner = Shared {
             account: RwLock::new(account),
@@ -79,7 +89,9 @@ impl SimState {
             ready_token,
             api_domain: RwLock::new("127.0.0.1".to_owned()),
         };
-        Self { inner: Arc::new(inner) }
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     pub(crate) fn next_seq(&self) -> u64 {
@@ -136,7 +148,11 @@ fn b64url(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(data.len() * 4 / 3 + 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], chunk.get(1).copied().unwrap_or(0), chunk.get(2).copied().unwrap_or(0)];
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..=chunk.len() {
             out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
@@ -148,12 +164,21 @@ fn b64url(data: &[u8]) -> String {
 impl Auth {
     fn entropy(&mut self, seed: u64) -> Rng {
         self.counter += 1;
-        let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
         Rng::new(seed ^ nanos, stream::TOKEN, self.counter)
     }
 
     /// A JWT-shaped access token (clients read `exp` and `api_domain` from it).
-    pub(crate) fn issue_access(&mut self, config: &SimConfig, app: &OAuthApp, user_id: u32, kind: TokenKind, api_domain: &str) -> String {
+    pub(crate) fn issue_access(
+        &mut self,
+        config: &SimConfig,
+        app: &OAuthApp,
+        user_id: u32,
+        kind: TokenKind,
+        api_domain: &str,
+    ) -> String {
         let ttl = match kind {
             TokenKind::LongLived => LONG_LIVED_TTL,
             TokenKind::OAuth => config.access_token_ttl,
@@ -179,7 +204,14 @@ impl Auth {
         let body = b64url(payload.to_string().as_bytes());
         let signature = token_string(&mut rng, 86);
         let token = format!("{header}.{body}.{signature}");
-        self.access.insert(token.clone(), AccessToken { user_id, expires_at: Instant::now() + ttl, kind });
+        self.access.insert(
+            token.clone(),
+            AccessToken {
+                user_id,
+                expires_at: Instant::now() + ttl,
+                kind,
+            },
+        );
         self.tokens_issued += 1;
         token
     }
@@ -187,26 +219,47 @@ impl Auth {
     pub(crate) fn issue_refresh(&mut self, seed: u64, user_id: u32) -> String {
         let mut rng = self.entropy(seed);
         let token = format!("def50200{}", token_string(&mut rng, 120));
-        self.refresh.insert(token.clone(), RefreshToken { user_id, used: false, expires_at: Instant::now() + REFRESH_TTL });
+        self.refresh.insert(
+            token.clone(),
+            RefreshToken {
+                user_id,
+                used: false,
+                expires_at: Instant::now() + REFRESH_TTL,
+            },
+        );
         token
     }
 
     pub(crate) fn issue_code(&mut self, seed: u64, user_id: u32) -> String {
         let mut rng = self.entropy(seed);
         let code = format!("def50200{}", token_string(&mut rng, 80));
-        self.codes.insert(code.clone(), AuthCode { user_id, expires_at: Instant::now() + CODE_TTL, used: false });
+        self.codes.insert(
+            code.clone(),
+            AuthCode {
+                user_id,
+                expires_at: Instant::now() + CODE_TTL,
+                used: false,
+            },
+        );
         code
     }
 
     /// The user behind a valid access token.
     pub(crate) fn check(&self, token: &str) -> Option<u32> {
-        self.access.get(token).filter(|t| t.expires_at > Instant::now()).map(|t| t.user_id)
+        self.access
+            .get(token)
+            .filter(|t| t.expires_at > Instant::now())
+            .map(|t| t.user_id)
     }
 
     /// Expires every OAuth access token now (long-lived tokens are untouched).
     pub(crate) fn expire_oauth(&mut self) {
         let now = Instant::now();
-        for token in self.access.values_mut().filter(|t| t.kind == TokenKind::OAuth) {
+        for token in self
+            .access
+            .values_mut()
+            .filter(|t| t.kind == TokenKind::OAuth)
+        {
             token.expires_at = now;
         }
     }
@@ -238,7 +291,10 @@ pub(crate) enum Verdict {
 const WINDOW: Duration = Duration::from_secs(1);
 
 fn trim(window: &mut VecDeque<Instant>, now: Instant) {
-    while window.front().is_some_and(|t| now.duration_since(*t) >= WINDOW) {
+    while window
+        .front()
+        .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+    {
         window.pop_front();
     }
 }
@@ -274,9 +330,15 @@ impl Limiter {
 
     /// Counts a 429 towards the lock-out.
     pub(crate) fn violation(&mut self, config: &SimConfig, now: Instant) {
-        let Some(lockout) = config.lockout else { return };
+        let Some(lockout) = config.lockout else {
+            return;
+        };
         self.violations.push_back(now);
-        while self.violations.front().is_some_and(|t| now.duration_since(*t) > lockout.within) {
+        while self
+            .violations
+            .front()
+            .is_some_and(|t| now.duration_since(*t) > lockout.within)
+        {
             self.violations.pop_front();
         }
         if self.violations.len() >= lockout.violations.max(1) as usize {
@@ -331,7 +393,11 @@ pub struct EndpointCount {
 impl Counters {
     /// Requests to `method endpoint` with any status.
     pub fn requests_to(&self, method: &str, endpoint: &str) -> u64 {
-        self.requests.iter().filter(|r| r.method == method && r.endpoint == endpoint).map(|r| r.count).sum()
+        self.requests
+            .iter()
+            .filter(|r| r.method == method && r.endpoint == endpoint)
+            .map(|r| r.count)
+            .sum()
     }
 
     /// Requests to `method endpoint` answered with `status`.
@@ -345,7 +411,11 @@ impl Counters {
 
     /// Requests answered with `status`, whatever the endpoint.
     pub fn with_status(&self, status: u16) -> u64 {
-        self.requests.iter().filter(|r| r.status == status).map(|r| r.count).sum()
+        self.requests
+            .iter()
+            .filter(|r| r.status == status)
+            .map(|r| r.count)
+            .sum()
     }
 }
 
@@ -362,7 +432,9 @@ impl SimState {
             *n += 1;
             return;
         }
-        counters.by_endpoint.insert((method.to_owned(), endpoint.to_owned(), status), 1);
+        counters
+            .by_endpoint
+            .insert((method.to_owned(), endpoint.to_owned(), status), 1);
     }
 
     pub(crate) fn counters(&self) -> Counters {
@@ -380,7 +452,13 @@ impl SimState {
             })
             .collect();
         requests.sort();
-        let sum = |pred: &dyn Fn(u16) -> bool| requests.iter().filter(|r| pred(r.status)).map(|r| r.count).sum();
+        let sum = |pred: &dyn Fn(u16) -> bool| {
+            requests
+                .iter()
+                .filter(|r| pred(r.status))
+                .map(|r| r.count)
+                .sum()
+        };
         let auth = self.inner.auth.lock();
         Counters {
             total: sum(&|_| true),

@@ -39,7 +39,6 @@ impl Kind {
             Self::Companies => "companies",
         }
     }
-
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -416,7 +415,10 @@ impl Account {
     }
 
     pub(crate) fn main_pipeline(&self) -> Option<&PipelineRec> {
-        self.pipelines.iter().find(|p| p.is_main).or_else(|| self.pipelines.first())
+        self.pipelines
+            .iter()
+            .find(|p| p.is_main)
+            .or_else(|| self.pipelines.first())
     }
 
     pub(crate) fn user(&self, id: u32) -> Option<&UserRec> {
@@ -431,7 +433,8 @@ impl Account {
         self.users.first().map_or(0, |u| u.id)
     }
 
-    /// The next event's sequence number.
+    /// Appends an event to the log.
+    #[allow(clippy::too_many_arguments, reason = "one argument per event field")]
     pub(crate) fn push_event(
         &mut self,
         kind: EventKind,
@@ -443,7 +446,16 @@ impl Account {
         after: EventValue,
     ) {
         let seq = self.events.last().map_or(1, |e| e.seq + 1);
-        self.events.push(EventRec { seq, kind, entity_type, entity_id, created_by, created_at, before, after });
+        self.events.push(EventRec {
+            seq,
+            kind,
+            entity_type,
+            entity_id,
+            created_by,
+            created_at,
+            before,
+            after,
+        });
     }
 
     // ---- derived names ----------------------------------------------------------------
@@ -461,7 +473,9 @@ impl Account {
         let extra = self.contacts.extra.get(&id);
         let first = extra.and_then(|e| e.first_name.clone()).unwrap_or(first);
         let last = extra.and_then(|e| e.last_name.clone()).unwrap_or(last);
-        let name = extra.and_then(|e| e.name.clone()).unwrap_or_else(|| join_name(&first, &last));
+        let name = extra
+            .and_then(|e| e.name.clone())
+            .unwrap_or_else(|| join_name(&first, &last));
         (name, first, last)
     }
 
@@ -487,8 +501,13 @@ impl Account {
         if !rec.completed {
             return None;
         }
-        let mut rng = Rng::new(self.seed, stream::TASK_TEXT, u64::from(rec.id) ^ 0xFFFF_0000);
-        rng.percent(70).then(|| (*rng.pick(names::TASK_RESULTS)).to_owned())
+        let mut rng = Rng::new(
+            self.seed,
+            stream::TASK_TEXT,
+            u64::from(rec.id) ^ 0xFFFF_0000,
+        );
+        rng.percent(70)
+            .then(|| (*rng.pick(names::TASK_RESULTS)).to_owned())
     }
 
     // ---- custom field values ----------------------------------------------------------
@@ -501,10 +520,18 @@ impl Account {
             Kind::Companies => self.companies.extra.get(&id),
         };
         if let Some(fields) = extra.and_then(|e| e.fields.clone()) {
-            return if fields.is_empty() { None } else { Some(fields) };
+            return if fields.is_empty() {
+                None
+            } else {
+                Some(fields)
+            };
         }
         let values = self.derive_fields(kind, id);
-        if values.is_empty() { None } else { Some(values) }
+        if values.is_empty() {
+            None
+        } else {
+            Some(values)
+        }
     }
 
     fn derive_fields(&self, kind: Kind, id: u32) -> Vec<CustomFieldValues> {
@@ -536,17 +563,36 @@ impl Account {
         out
     }
 
-    fn derive_value(&self, kind: Kind, id: u32, field: &FieldDef, rng: &mut Rng) -> Vec<CustomFieldValue> {
+    fn derive_value(
+        &self,
+        kind: Kind,
+        id: u32,
+        field: &FieldDef,
+        rng: &mut Rng,
+    ) -> Vec<CustomFieldValue> {
         let enums = field.def.enums.as_deref().unwrap_or(&[]);
-        let text = |v: String| CustomFieldValue { value: Some(Value::String(v)), enum_id: None, enum_code: None };
+        let text = |v: String| CustomFieldValue {
+            value: Some(Value::String(v)),
+            enum_id: None,
+            enum_code: None,
+        };
         match field.kind {
-            FieldKind::Checkbox => vec![CustomFieldValue { value: Some(Value::Bool(rng.percent(50))), ..Default::default() }],
+            FieldKind::Checkbox => vec![CustomFieldValue {
+                value: Some(Value::Bool(rng.percent(50))),
+                ..Default::default()
+            }],
             FieldKind::Numeric => {
-                vec![CustomFieldValue { value: Some(Value::String(rng.range(1, 500).to_string())), ..Default::default() }]
+                vec![CustomFieldValue {
+                    value: Some(Value::String(rng.range(1, 500).to_string())),
+                    ..Default::default()
+                }]
             }
             FieldKind::Date => {
                 let ts = self.anchor - TWO_YEARS + rng.range(0, TWO_YEARS);
-                vec![CustomFieldValue { value: Some(Value::from(ts - ts % 86_400)), ..Default::default() }]
+                vec![CustomFieldValue {
+                    value: Some(Value::from(ts - ts % 86_400)),
+                    ..Default::default()
+                }]
             }
             FieldKind::Select => match enums.get(rng.index(enums.len().max(1))) {
                 Some(e) => vec![CustomFieldValue {
@@ -557,13 +603,18 @@ impl Account {
                 None => Vec::new(),
             },
             FieldKind::Multiselect => {
-                let mut picked: Vec<&kommo_model::CustomFieldEnum> = enums.iter().filter(|_| rng.percent(35)).collect();
+                let mut picked: Vec<&kommo_model::CustomFieldEnum> =
+                    enums.iter().filter(|_| rng.percent(35)).collect();
                 if picked.is_empty() {
                     picked.extend(enums.first());
                 }
                 picked
                     .into_iter()
-                    .map(|e| CustomFieldValue { value: Some(Value::String(e.value.clone())), enum_id: Some(e.id), enum_code: None })
+                    .map(|e| CustomFieldValue {
+                        value: Some(Value::String(e.value.clone())),
+                        enum_id: Some(e.id),
+                        enum_code: None,
+                    })
                     .collect()
             }
             FieldKind::Url => {
@@ -575,9 +626,36 @@ impl Account {
             }
             FieldKind::Text | FieldKind::Textarea => {
                 let v = match field.def.code.as_deref() {
-                    Some("POSITION") => (*rng.pick(&["CEO", "Sales manager", "Gerente", "Director", "Buyer", "CTO", "Analista"])).to_owned(),
-                    Some("ADDRESS") => format!("{} {}", rng.range(1, 2000), rng.pick(&["Av. Paulista", "Calle Mayor", "Main Street", "Rua Augusta", "Paseo de la Reforma"])),
-                    _ => (*rng.pick(&["Prefers WhatsApp", "Call after 14h", "Budget approved", "Needs a demo", "Cliente antigo", "Pidió descuento"])).to_owned(),
+                    Some("POSITION") => (*rng.pick(&[
+                        "CEO",
+                        "Sales manager",
+                        "Gerente",
+                        "Director",
+                        "Buyer",
+                        "CTO",
+                        "Analista",
+                    ]))
+                    .to_owned(),
+                    Some("ADDRESS") => format!(
+                        "{} {}",
+                        rng.range(1, 2000),
+                        rng.pick(&[
+                            "Av. Paulista",
+                            "Calle Mayor",
+                            "Main Street",
+                            "Rua Augusta",
+                            "Paseo de la Reforma"
+                        ])
+                    ),
+                    _ => (*rng.pick(&[
+                        "Prefers WhatsApp",
+                        "Call after 14h",
+                        "Budget approved",
+                        "Needs a demo",
+                        "Cliente antigo",
+                        "Pidió descuento",
+                    ]))
+                    .to_owned(),
                 };
                 vec![text(v)]
             }
@@ -587,22 +665,40 @@ impl Account {
                 let mut out = Vec::new();
                 let count = if rng.percent(20) { 2 } else { 1 };
                 for n in 0..count {
-                    let e = enums.get(if n == 0 { 0 } else { rng.index(enums.len().max(1)) });
+                    let e = enums.get(if n == 0 {
+                        0
+                    } else {
+                        rng.index(enums.len().max(1))
+                    });
                     let value = if code == "EMAIL" {
                         let base = match kind {
                             Kind::Contacts => {
                                 let (_, first, last) = self.contact_names(id);
-                                format!("{}.{}", names::ascii_slug(&first), names::ascii_slug(&last))
+                                format!(
+                                    "{}.{}",
+                                    names::ascii_slug(&first),
+                                    names::ascii_slug(&last)
+                                )
                             }
                             _ => "contato".to_owned(),
                         };
                         let domain = match kind {
-                            Kind::Companies => format!("{}.example", names::ascii_slug(&self.company_name(id))),
+                            Kind::Companies => {
+                                format!("{}.example", names::ascii_slug(&self.company_name(id)))
+                            }
                             _ => (*rng.pick(seed_locale.email_domains())).to_owned(),
                         };
-                        if n == 0 { format!("{base}@{domain}") } else { format!("{base}{}@{domain}", rng.below(100)) }
+                        if n == 0 {
+                            format!("{base}@{domain}")
+                        } else {
+                            format!("{base}{}@{domain}", rng.below(100))
+                        }
                     } else {
-                        format!("{}{:08}", seed_locale.phone_prefix(rng.next_u64()), rng.below(100_000_000))
+                        format!(
+                            "{}{:08}",
+                            seed_locale.phone_prefix(rng.next_u64()),
+                            rng.below(100_000_000)
+                        )
                     };
                     out.push(CustomFieldValue {
                         value: Some(Value::String(value)),
@@ -635,17 +731,35 @@ impl Account {
             Kind::Companies => self.companies.extra.get(&id),
         };
         if let Some(ids) = extra.and_then(|e| e.tags.as_ref()) {
-            return ids.iter().filter_map(|tid| dict.iter().find(|t| t.id == *tid)).cloned().collect();
+            return ids
+                .iter()
+                .filter_map(|tid| dict.iter().find(|t| t.id == *tid))
+                .cloned()
+                .collect();
         }
-        packed.iter().filter(|t| **t != 0).filter_map(|t| dict.get(usize::from(*t) - 1)).cloned().collect()
+        packed
+            .iter()
+            .filter(|t| **t != 0)
+            .filter_map(|t| dict.get(usize::from(*t) - 1))
+            .cloned()
+            .collect()
     }
 
     /// Contacts linked to a lead, main first.
     pub(crate) fn lead_contacts(&self, rec: &LeadRec) -> Vec<(u32, bool)> {
-        if let Some(list) = self.leads.extra.get(&rec.id).and_then(|e| e.contacts.clone()) {
+        if let Some(list) = self
+            .leads
+            .extra
+            .get(&rec.id)
+            .and_then(|e| e.contacts.clone())
+        {
             return list;
         }
-        if rec.contact_id != 0 { vec![(rec.contact_id, true)] } else { Vec::new() }
+        if rec.contact_id != 0 {
+            vec![(rec.contact_id, true)]
+        } else {
+            Vec::new()
+        }
     }
 }
 
@@ -674,7 +788,11 @@ pub(crate) fn derive_person(seed: u64, stream: u64, id: u32) -> (String, String)
 pub(crate) fn derive_company_name(seed: u64, id: u32) -> String {
     let mut rng = Rng::new(seed, stream::COMPANY_NAME, u64::from(id));
     let locale = Locale::from_draw(rng.next_u64());
-    format!("{} {}", rng.pick(locale.company_words()), rng.pick(locale.company_kinds()))
+    format!(
+        "{} {}",
+        rng.pick(locale.company_words()),
+        rng.pick(locale.company_kinds())
+    )
 }
 
 pub(crate) fn derive_lead_name(seed: u64, id: u32) -> String {
@@ -684,7 +802,15 @@ pub(crate) fn derive_lead_name(seed: u64, id: u32) -> String {
     match rng.below(4) {
         0 => format!("{deal} {}", rng.pick(locale.company_words())),
         1 => format!("{deal} #{id}"),
-        2 => format!("{} {}", rng.pick(locale.first_names()), rng.pick(locale.last_names())),
-        _ => format!("{deal} - {} {}", rng.pick(locale.first_names()), rng.pick(locale.last_names())),
+        2 => format!(
+            "{} {}",
+            rng.pick(locale.first_names()),
+            rng.pick(locale.last_names())
+        ),
+        _ => format!(
+            "{deal} - {} {}",
+            rng.pick(locale.first_names()),
+            rng.pick(locale.last_names())
+        ),
     }
 }

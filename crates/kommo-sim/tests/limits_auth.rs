@@ -12,24 +12,45 @@ use serde_json::json;
 
 #[tokio::test]
 async fn requests_above_the_per_token_limit_get_429() {
-    let sim = start(SimConfig { rate_limit_per_token: 3, rate_limit_per_account: 0, ..SimConfig::default().with_leads(10) }).await;
+    let sim = start(SimConfig {
+        rate_limit_per_token: 3,
+        rate_limit_per_account: 0,
+        ..SimConfig::default().with_leads(10)
+    })
+    .await;
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(get(&sim, "/api/v4/leads?limit=1").await.status().as_u16());
     }
     assert_eq!(&statuses[..3], &[200, 200, 200]);
-    assert_eq!(&statuses[3..], &[429, 429], "the 4th and 5th request within one second");
+    assert_eq!(
+        &statuses[3..],
+        &[429, 429],
+        "the 4th and 5th request within one second"
+    );
     let counters = sim.control().counters();
     assert_eq!(counters.rate_limited, 2);
-    assert_eq!(counters.requests_with_status("GET", "/api/v4/leads", 200), 3);
+    assert_eq!(
+        counters.requests_with_status("GET", "/api/v4/leads", 200),
+        3
+    );
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200, "the window slides");
+    assert_eq!(
+        get(&sim, "/api/v4/leads?limit=1").await.status(),
+        200,
+        "the window slides"
+    );
     sim.shutdown().await;
 }
 
 #[tokio::test]
 async fn the_account_limit_covers_every_token() {
-    let sim = start(SimConfig { rate_limit_per_token: 0, rate_limit_per_account: 2, ..SimConfig::default().with_leads(10) }).await;
+    let sim = start(SimConfig {
+        rate_limit_per_token: 0,
+        rate_limit_per_account: 2,
+        ..SimConfig::default().with_leads(10)
+    })
+    .await;
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200);
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200);
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 429);
@@ -38,29 +59,55 @@ async fn the_account_limit_covers_every_token() {
 
 #[tokio::test]
 async fn repeated_violations_lock_the_account_out_with_403() {
-    let lockout = Lockout { violations: 3, within: Duration::from_secs(10), lasts: Duration::from_secs(60) };
-    let sim = start(SimConfig { rate_limit_per_token: 1, rate_limit_per_account: 0, lockout: Some(lockout), ..SimConfig::default().with_leads(10) }).await;
+    let lockout = Lockout {
+        violations: 3,
+        within: Duration::from_secs(10),
+        lasts: Duration::from_secs(60),
+    };
+    let sim = start(SimConfig {
+        rate_limit_per_token: 1,
+        rate_limit_per_account: 0,
+        lockout: Some(lockout),
+        ..SimConfig::default().with_leads(10)
+    })
+    .await;
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(get(&sim, "/api/v4/leads?limit=1").await.status().as_u16());
     }
     assert_eq!(statuses, vec![200, 429, 429, 429, 403, 403]);
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    assert_eq!(get(&sim, "/api/v4/leads/pipelines").await.status(), 403, "every request, even after the window");
+    assert_eq!(
+        get(&sim, "/api/v4/leads/pipelines").await.status(),
+        403,
+        "every request, even after the window"
+    );
     assert_eq!(sim.control().counters().forbidden, 3);
     sim.control().unlock();
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200);
     sim.shutdown().await;
 }
 
-async fn token_request(sim: &kommo_sim::RunningSimulator, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let response = client().post(format!("{}/oauth2/access_token", sim.base_url())).json(&body).send().await.unwrap();
+async fn token_request(
+    sim: &kommo_sim::RunningSimulator,
+    body: serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let response = client()
+        .post(format!("{}/oauth2/access_token", sim.base_url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
 fn grant(sim: &kommo_sim::RunningSimulator, kind: &str, value: &str) -> serde_json::Value {
     let app = sim.oauth_app();
-    let key = if kind == "authorization_code" { "code" } else { "refresh_token" };
+    let key = if kind == "authorization_code" {
+        "code"
+    } else {
+        "refresh_token"
+    };
     json!({"client_id": app.client_id, "client_secret": app.client_secret, "grant_type": kind, key: value, "redirect_uri": app.redirect_uri})
 }
 
@@ -74,11 +121,19 @@ async fn oauth_code_exchange_and_single_use_rotating_refresh_tokens() {
     assert_eq!(pair["expires_in"], 86_400);
     let access = pair["access_token"].as_str().unwrap();
     assert_eq!(access.split('.').count(), 3, "a JWT");
-    let ok = client().get(format!("{}/api/v4/account", sim.base_url())).bearer_auth(access).send().await.unwrap();
+    let ok = client()
+        .get(format!("{}/api/v4/account", sim.base_url()))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 200);
 
     let (status, again) = token_request(&sim, grant(&sim, "authorization_code", &code)).await;
-    assert_eq!((status, again["hint"].as_str()), (400, Some("Authorization code has been revoked")));
+    assert_eq!(
+        (status, again["hint"].as_str()),
+        (400, Some("Authorization code has been revoked"))
+    );
 
     let first_refresh = pair["refresh_token"].as_str().unwrap().to_owned();
     let (status, rotated) = token_request(&sim, grant(&sim, "refresh_token", &first_refresh)).await;
@@ -87,7 +142,15 @@ async fn oauth_code_exchange_and_single_use_rotating_refresh_tokens() {
     let (status, reuse) = token_request(&sim, grant(&sim, "refresh_token", &first_refresh)).await;
     assert_eq!(status, 401);
     assert_eq!(reuse["hint"], "Token has been revoked");
-    let (status, _) = token_request(&sim, grant(&sim, "refresh_token", rotated["refresh_token"].as_str().unwrap())).await;
+    let (status, _) = token_request(
+        &sim,
+        grant(
+            &sim,
+            "refresh_token",
+            rotated["refresh_token"].as_str().unwrap(),
+        ),
+    )
+    .await;
     assert_eq!(status, 200, "the rotated token works once");
     let counters = sim.control().counters();
     assert_eq!((counters.tokens_issued, counters.refreshes), (3, 2));
@@ -96,26 +159,55 @@ async fn oauth_code_exchange_and_single_use_rotating_refresh_tokens() {
 
 #[tokio::test]
 async fn access_tokens_expire_by_ttl_and_on_demand() {
-    let sim = start(SimConfig { access_token_ttl: Duration::from_secs(1), ..SimConfig::unlimited().with_leads(5) }).await;
-    let (_, pair) = token_request(&sim, grant(&sim, "authorization_code", &sim.issue_auth_code())).await;
+    let sim = start(SimConfig {
+        access_token_ttl: Duration::from_secs(1),
+        ..SimConfig::unlimited().with_leads(5)
+    })
+    .await;
+    let (_, pair) = token_request(
+        &sim,
+        grant(&sim, "authorization_code", &sim.issue_auth_code()),
+    )
+    .await;
     assert_eq!(pair["expires_in"], 1);
     let access = pair["access_token"].as_str().unwrap().to_owned();
     let call = |token: String| {
         let url = format!("{}/api/v4/leads?limit=1", sim.base_url());
-        async move { client().get(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
+        async move {
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
     assert_eq!(call(access.clone()).await, 200);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(call(access).await, 401, "expired by its lifetime");
 
     sim.control().reseed(SimConfig::unlimited().with_leads(5));
-    let (_, pair) = token_request(&sim, grant(&sim, "authorization_code", &sim.issue_auth_code())).await;
+    let (_, pair) = token_request(
+        &sim,
+        grant(&sim, "authorization_code", &sim.issue_auth_code()),
+    )
+    .await;
     let access = pair["access_token"].as_str().unwrap().to_owned();
     assert_eq!(call(access.clone()).await, 200);
-    let expire = client().post(format!("{}/_sim/tokens/expire", sim.base_url())).send().await.unwrap();
+    let expire = client()
+        .post(format!("{}/_sim/tokens/expire", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(expire.status(), 204);
     assert_eq!(call(access).await, 401, "forced expiry");
-    assert_eq!(call(sim.access_token()).await, 200, "the long-lived token is untouched");
+    assert_eq!(
+        call(sim.access_token()).await,
+        200,
+        "the long-lived token is untouched"
+    );
     sim.shutdown().await;
 }
 
@@ -124,9 +216,21 @@ async fn faults_inject_server_errors_latency_and_429_storms() {
     let sim = start_small(10).await;
     let set = |faults: serde_json::Value| {
         let url = format!("{}/_sim/faults", sim.base_url());
-        async move { client().put(url).json(&faults).send().await.unwrap().status().as_u16() }
+        async move {
+            client()
+                .put(url)
+                .json(&faults)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
     };
-    assert_eq!(set(json!({"error_rate": 1.0, "error_statuses": [503]})).await, 200);
+    assert_eq!(
+        set(json!({"error_rate": 1.0, "error_statuses": [503]})).await,
+        200
+    );
     assert_eq!(get(&sim, "/api/v4/leads").await.status(), 503);
     assert_eq!(set(json!({"rate_429": 1.0})).await, 200);
     assert_eq!(get(&sim, "/api/v4/leads").await.status(), 429);
@@ -134,19 +238,44 @@ async fn faults_inject_server_errors_latency_and_429_storms() {
     let started = std::time::Instant::now();
     assert_eq!(get(&sim, "/api/v4/leads").await.status(), 200);
     assert!(started.elapsed() >= Duration::from_millis(150));
-    sim.control().set_faults(Faults { error_rate: 0.5, ..Faults::default() });
+    sim.control().set_faults(Faults {
+        error_rate: 0.5,
+        ..Faults::default()
+    });
     let mut failures = 0;
     for _ in 0..40 {
-        if get(&sim, "/api/v4/leads?limit=1").await.status().is_server_error() {
+        if get(&sim, "/api/v4/leads?limit=1")
+            .await
+            .status()
+            .is_server_error()
+        {
             failures += 1;
         }
     }
     assert!((5..=35).contains(&failures), "about half fail: {failures}");
-    sim.control().set_faults(Faults { lockout_secs: Some(30), ..Faults::default() });
+    sim.control().set_faults(Faults {
+        lockout_secs: Some(30),
+        ..Faults::default()
+    });
     assert_eq!(get(&sim, "/api/v4/leads").await.status(), 403);
-    let counters: serde_json::Value = client().get(format!("{}/_sim/counters", sim.base_url())).send().await.unwrap().json().await.unwrap();
+    let counters: serde_json::Value = client()
+        .get(format!("{}/_sim/counters", sim.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(counters["server_errors"].as_u64().unwrap() >= 6);
-    assert_eq!(client().post(format!("{}/_sim/counters/reset", sim.base_url())).send().await.unwrap().status(), 204);
+    assert_eq!(
+        client()
+            .post(format!("{}/_sim/counters/reset", sim.base_url()))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
     assert_eq!(sim.control().counters().total, 0);
     sim.shutdown().await;
 }
@@ -155,10 +284,20 @@ async fn faults_inject_server_errors_latency_and_429_storms() {
 async fn activity_changes_the_account_while_clients_read() {
     let sim = start_small(200).await;
     let before = sim.control().event_count();
-    let response = client().post(format!("{}/_sim/activity", sim.base_url())).json(&json!({"per_second": 200})).send().await.unwrap();
+    let response = client()
+        .post(format!("{}/_sim/activity", sim.base_url()))
+        .json(&json!({"per_second": 200}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     tokio::time::sleep(Duration::from_millis(600)).await;
-    let response = client().post(format!("{}/_sim/activity", sim.base_url())).json(&json!({"stop": true})).send().await.unwrap();
+    let response = client()
+        .post(format!("{}/_sim/activity", sim.base_url()))
+        .json(&json!({"stop": true}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 200);
     let after = sim.control().event_count();
     assert!(after > before + 20, "events {before} -> {after}");

@@ -5,9 +5,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kommo_model::{AddedEntity, BatchResponse, Collection, CompanyRequest, ContactRequest, CustomFieldValues, Links, TagRef};
+use kommo_model::{
+    AddedEntity, BatchResponse, Collection, CompanyRequest, ContactRequest, CustomFieldValues,
+    Links, TagRef,
+};
 
-use crate::api::filter::{DeletedPage, Walk, deleted_rows, field_filters, in_list, in_range, in_range_opt, order_of, select};
+use crate::api::filter::{
+    DeletedPage, Walk, deleted_rows, field_filters, in_list, in_range, in_range_opt, order_of,
+    select,
+};
 use crate::api::lead_write::write_now;
 use crate::api::validate::{ItemErrors, MAX_BATCH, batch, validation_failed};
 use crate::http::{Caller, base_url, hal, json_body, list_request, no_content, problem};
@@ -64,14 +70,29 @@ impl Account {
         found
     }
 
-    pub(crate) fn plan_contact(&self, c: &ContactRequest, prefix: &str, complex: bool, errors: &mut ItemErrors) -> ContactPlan {
+    pub(crate) fn plan_contact(
+        &self,
+        c: &ContactRequest,
+        prefix: &str,
+        complex: bool,
+        errors: &mut ItemErrors,
+    ) -> ContactPlan {
         let fields = c.custom_fields_values.as_deref().unwrap_or(&[]);
         if complex && fields.len() > 40 {
-            errors.push("TooManyValues", format!("{prefix}custom_fields_values"), "At most 40 custom field values per entity.");
+            errors.push(
+                "TooManyValues",
+                format!("{prefix}custom_fields_values"),
+                "At most 40 custom field values per entity.",
+            );
         }
         let tags = tags_of(c.embedded.as_ref(), c.tags_to_add.as_ref());
         if let Some(t) = &tags {
-            self.check_tags(Kind::Contacts, t, &format!("{prefix}_embedded.tags"), errors);
+            self.check_tags(
+                Kind::Contacts,
+                t,
+                &format!("{prefix}_embedded.tags"),
+                errors,
+            );
         }
         let company = c
             .embedded
@@ -82,9 +103,15 @@ impl Account {
             .and_then(serde_json::Value::as_i64);
         let company = match company {
             Some(id) => {
-                let found = u32::try_from(id).ok().filter(|id| self.companies.get(*id).is_some());
+                let found = u32::try_from(id)
+                    .ok()
+                    .filter(|id| self.companies.get(*id).is_some());
                 if found.is_none() {
-                    errors.push("NotSupportedChoice", format!("{prefix}_embedded.companies.0.id"), "Company not found");
+                    errors.push(
+                        "NotSupportedChoice",
+                        format!("{prefix}_embedded.companies.0.id"),
+                        "Company not found",
+                    );
                 }
                 found
             }
@@ -94,7 +121,11 @@ impl Account {
             name: c.name.clone(),
             first_name: c.first_name.clone(),
             last_name: c.last_name.clone(),
-            responsible: self.check_user(c.responsible_user_id, &format!("{prefix}responsible_user_id"), errors),
+            responsible: self.check_user(
+                c.responsible_user_id,
+                &format!("{prefix}responsible_user_id"),
+                errors,
+            ),
             created_by: self.check_user(c.created_by, &format!("{prefix}created_by"), errors),
             created_at: ts(c.created_at),
             updated_at: ts(c.updated_at),
@@ -104,18 +135,37 @@ impl Account {
         }
     }
 
-    pub(crate) fn plan_company(&self, c: &CompanyRequest, prefix: &str, complex: bool, errors: &mut ItemErrors) -> CompanyPlan {
+    pub(crate) fn plan_company(
+        &self,
+        c: &CompanyRequest,
+        prefix: &str,
+        complex: bool,
+        errors: &mut ItemErrors,
+    ) -> CompanyPlan {
         let fields = c.custom_fields_values.as_deref().unwrap_or(&[]);
         if complex && fields.len() > 40 {
-            errors.push("TooManyValues", format!("{prefix}custom_fields_values"), "At most 40 custom field values per entity.");
+            errors.push(
+                "TooManyValues",
+                format!("{prefix}custom_fields_values"),
+                "At most 40 custom field values per entity.",
+            );
         }
         let tags = tags_of(c.embedded.as_ref(), c.tags_to_add.as_ref());
         if let Some(t) = &tags {
-            self.check_tags(Kind::Companies, t, &format!("{prefix}_embedded.tags"), errors);
+            self.check_tags(
+                Kind::Companies,
+                t,
+                &format!("{prefix}_embedded.tags"),
+                errors,
+            );
         }
         CompanyPlan {
             name: c.name.clone(),
-            responsible: self.check_user(c.responsible_user_id, &format!("{prefix}responsible_user_id"), errors),
+            responsible: self.check_user(
+                c.responsible_user_id,
+                &format!("{prefix}responsible_user_id"),
+                errors,
+            ),
             created_by: self.check_user(c.created_by, &format!("{prefix}created_by"), errors),
             created_at: ts(c.created_at),
             updated_at: ts(c.updated_at),
@@ -139,29 +189,66 @@ impl Account {
             tags: [0; 2],
             flags: 0,
         };
-        let tags = plan.tags.as_ref().map(|t| self.resolve_tags(Kind::Contacts, t)).unwrap_or_default();
+        let tags = plan
+            .tags
+            .as_ref()
+            .map(|t| self.resolve_tags(Kind::Contacts, t))
+            .unwrap_or_default();
         let first = plan.first_name.clone().unwrap_or_default();
         let last = plan.last_name.clone().unwrap_or_default();
-        let name = plan.name.clone().unwrap_or_else(|| crate::store::join_name(&first, &last));
-        let fields = plan.fields.into_iter().filter(|f| f.values.as_ref().is_some_and(|v| !v.is_empty())).collect();
+        let name = plan
+            .name
+            .clone()
+            .unwrap_or_else(|| crate::store::join_name(&first, &last));
+        let fields = plan
+            .fields
+            .into_iter()
+            .filter(|f| f.values.as_ref().is_some_and(|v| !v.is_empty()))
+            .collect();
         self.contacts.recs.push(rec);
         self.contacts.extra.insert(
             id,
-            Extra { name: Some(name), first_name: Some(first), last_name: Some(last), fields: Some(fields), tags: Some(tags), contacts: None },
+            Extra {
+                name: Some(name),
+                first_name: Some(first),
+                last_name: Some(last),
+                fields: Some(fields),
+                tags: Some(tags),
+                contacts: None,
+            },
         );
-        self.contacts.index.insert(id, rec.created_at, rec.updated_at);
+        self.contacts
+            .index
+            .insert(id, rec.created_at, rec.updated_at);
         if let Some(company) = plan.company {
             self.link_contact_company(id, company);
         }
         self.index_contact_keys(id);
-        self.push_event(EventKind::ContactAdded, "contact", id, rec.created_by, created, EventValue::None, EventValue::None);
+        self.push_event(
+            EventKind::ContactAdded,
+            "contact",
+            id,
+            rec.created_by,
+            created,
+            EventValue::None,
+            EventValue::None,
+        );
         id
     }
 
-    pub(crate) fn update_contact(&mut self, id: u32, plan: ContactPlan, user: u32, now: u32) -> u32 {
-        let Some(rec) = self.contacts.get(id).copied() else { return now };
+    pub(crate) fn update_contact(
+        &mut self,
+        id: u32,
+        plan: ContactPlan,
+        user: u32,
+        now: u32,
+    ) -> u32 {
+        let Some(rec) = self.contacts.get(id).copied() else {
+            return now;
+        };
         let (mut name, mut first, mut last) = self.contact_names(id);
-        let names_changed = plan.name.is_some() || plan.first_name.is_some() || plan.last_name.is_some();
+        let names_changed =
+            plan.name.is_some() || plan.first_name.is_some() || plan.last_name.is_some();
         if let Some(f) = plan.first_name {
             first = f;
         }
@@ -212,20 +299,51 @@ impl Account {
             tags: [0; 2],
             flags: 0,
         };
-        let tags = plan.tags.as_ref().map(|t| self.resolve_tags(Kind::Companies, t)).unwrap_or_default();
-        let fields = plan.fields.into_iter().filter(|f| f.values.as_ref().is_some_and(|v| !v.is_empty())).collect();
+        let tags = plan
+            .tags
+            .as_ref()
+            .map(|t| self.resolve_tags(Kind::Companies, t))
+            .unwrap_or_default();
+        let fields = plan
+            .fields
+            .into_iter()
+            .filter(|f| f.values.as_ref().is_some_and(|v| !v.is_empty()))
+            .collect();
         self.companies.recs.push(rec);
         self.companies.extra.insert(
             id,
-            Extra { name: Some(plan.name.unwrap_or_else(|| format!("Company #{id}"))), fields: Some(fields), tags: Some(tags), ..Extra::default() },
+            Extra {
+                name: Some(plan.name.unwrap_or_else(|| format!("Company #{id}"))),
+                fields: Some(fields),
+                tags: Some(tags),
+                ..Extra::default()
+            },
         );
-        self.companies.index.insert(id, rec.created_at, rec.updated_at);
-        self.push_event(EventKind::CompanyAdded, "company", id, rec.created_by, created, EventValue::None, EventValue::None);
+        self.companies
+            .index
+            .insert(id, rec.created_at, rec.updated_at);
+        self.push_event(
+            EventKind::CompanyAdded,
+            "company",
+            id,
+            rec.created_by,
+            created,
+            EventValue::None,
+            EventValue::None,
+        );
         id
     }
 
-    pub(crate) fn update_company(&mut self, id: u32, plan: CompanyPlan, user: u32, now: u32) -> u32 {
-        let Some(rec) = self.companies.get(id).copied() else { return now };
+    pub(crate) fn update_company(
+        &mut self,
+        id: u32,
+        plan: CompanyPlan,
+        user: u32,
+        now: u32,
+    ) -> u32 {
+        let Some(rec) = self.companies.get(id).copied() else {
+            return now;
+        };
         if let Some(name) = plan.name {
             self.extra_mut(Kind::Companies, id).name = Some(name);
         }
@@ -248,18 +366,35 @@ impl Account {
 // ---- handlers -------------------------------------------------------------------------------
 
 fn kind_of(path: &str) -> Kind {
-    if path.contains("/companies") { Kind::Companies } else { Kind::Contacts }
+    if path.contains("/companies") {
+        Kind::Companies
+    } else {
+        Kind::Contacts
+    }
 }
 
-pub(crate) async fn list_contacts(state: State<SimState>, headers: HeaderMap, raw: RawQuery) -> Response {
+pub(crate) async fn list_contacts(
+    state: State<SimState>,
+    headers: HeaderMap,
+    raw: RawQuery,
+) -> Response {
     list(state, headers, raw, Kind::Contacts)
 }
 
-pub(crate) async fn list_companies(state: State<SimState>, headers: HeaderMap, raw: RawQuery) -> Response {
+pub(crate) async fn list_companies(
+    state: State<SimState>,
+    headers: HeaderMap,
+    raw: RawQuery,
+) -> Response {
     list(state, headers, raw, Kind::Companies)
 }
 
-fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery, kind: Kind) -> Response {
+fn list(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    kind: Kind,
+) -> Response {
     let req = match list_request(raw.as_deref()) {
         Ok(r) => r,
         Err(e) => return e,
@@ -283,12 +418,34 @@ fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQue
     let _ = row;
     let times = |id: u32| -> Option<(u32, u32, u32, u32, u32, u32, u8)> {
         match kind {
-            Kind::Companies => acc.companies.get(id).map(|c| (c.created_at, c.updated_at, c.created_by, c.updated_by, c.responsible, c.closest_task_at, c.flags)),
-            _ => acc.contacts.get(id).map(|c| (c.created_at, c.updated_at, c.created_by, c.updated_by, c.responsible, c.closest_task_at, c.flags)),
+            Kind::Companies => acc.companies.get(id).map(|c| {
+                (
+                    c.created_at,
+                    c.updated_at,
+                    c.created_by,
+                    c.updated_by,
+                    c.responsible,
+                    c.closest_task_at,
+                    c.flags,
+                )
+            }),
+            _ => acc.contacts.get(id).map(|c| {
+                (
+                    c.created_at,
+                    c.updated_at,
+                    c.created_by,
+                    c.updated_by,
+                    c.responsible,
+                    c.closest_task_at,
+                    c.flags,
+                )
+            }),
         }
     };
     if req.query.has_with("only_deleted") {
-        let rows = deleted_rows(&index.deleted, &req, walk, &|id| times(id).map_or(0, |t| t.1));
+        let rows = deleted_rows(&index.deleted, &req, walk, &|id| {
+            times(id).map_or(0, |t| t.1)
+        });
         drop(acc);
         if rows.is_empty() {
             return no_content();
@@ -296,7 +453,11 @@ fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQue
         let has_next = rows.len() > req.limit as usize;
         let mut rows = rows;
         rows.truncate(req.limit as usize);
-        return hal(&DeletedPage { page: req.page, links: req.links(&base, &path, has_next), embedded: [(kind.path(), rows)].into_iter().collect() });
+        return hal(&DeletedPage {
+            page: req.page,
+            links: req.links(&base, &path, has_next),
+            embedded: [(kind.path(), rows)].into_iter().collect(),
+        });
     }
     let f = &req.query.filter;
     let needle = req.query.query.as_ref().map(|s| s.to_lowercase());
@@ -315,7 +476,9 @@ fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQue
         || needle.is_some()
         || !fields.is_empty();
     let keep = |id: u32| -> bool {
-        let Some((created, updated, cby, uby, resp, task, _)) = times(id) else { return false };
+        let Some((created, updated, cby, uby, resp, task, _)) = times(id) else {
+            return false;
+        };
         in_list(&f.created_by, cby)
             && in_list(&f.updated_by, uby)
             && in_list(&f.responsible_user_id, resp)
@@ -324,10 +487,19 @@ fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQue
             && in_range_opt(f.closest_task_at, task)
             && (names.is_empty() || names.contains(&name_of(id).to_lowercase()))
             && acc.fields_match(kind, id, &fields)
-            && needle.as_ref().is_none_or(|n| name_of(id).to_lowercase().contains(n.as_str()) || acc.fields_contain(kind, id, n))
+            && needle.as_ref().is_none_or(|n| {
+                name_of(id).to_lowercase().contains(n.as_str()) || acc.fields_contain(kind, id, n)
+            })
     };
     let key = |id: u32| times(id).filter(|t| t.6 & DELETED == 0).map(|t| (t.0, t.1));
-    let ids = select(index, walk, &req, &f.id, if filtered { Some(&keep) } else { None }, &key);
+    let ids = select(
+        index,
+        walk,
+        &req,
+        &f.id,
+        if filtered { Some(&keep) } else { None },
+        &key,
+    );
     if ids.is_empty() {
         return no_content();
     }
@@ -344,18 +516,40 @@ fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQue
                 .map(|r| acc.company_model(r, with_leads, with_contacts, &base))
                 .collect();
             drop(acc);
-            hal(&Collection { page: Some(req.page), page_count: None, total_items: None, links, items })
+            hal(&Collection {
+                page: Some(req.page),
+                page_count: None,
+                total_items: None,
+                links,
+                items,
+            })
         }
         _ => {
-            let items: Vec<_> =
-                ids.iter().take(req.limit as usize).filter_map(|id| acc.contacts.get(*id)).map(|r| acc.contact_model(r, with_leads, &base)).collect();
+            let items: Vec<_> = ids
+                .iter()
+                .take(req.limit as usize)
+                .filter_map(|id| acc.contacts.get(*id))
+                .map(|r| acc.contact_model(r, with_leads, &base))
+                .collect();
             drop(acc);
-            hal(&Collection { page: Some(req.page), page_count: None, total_items: None, links, items })
+            hal(&Collection {
+                page: Some(req.page),
+                page_count: None,
+                total_items: None,
+                links,
+                items,
+            })
         }
     }
 }
 
-pub(crate) async fn get_one(State(state): State<SimState>, headers: HeaderMap, axum::extract::OriginalUri(uri): axum::extract::OriginalUri, Path(id): Path<String>, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn get_one(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let kind = kind_of(uri.path());
     let Ok(id) = id.parse::<u32>() else {
         return problem(StatusCode::NOT_FOUND, "Not Found", "Id must be an integer");
@@ -368,7 +562,12 @@ pub(crate) async fn get_one(State(state): State<SimState>, headers: HeaderMap, a
     let acc = state.inner.account.read();
     match kind {
         Kind::Companies => match acc.companies.get(id).filter(|c| c.flags & DELETED == 0) {
-            Some(rec) => hal(&acc.company_model(rec, req.query.has_with("leads"), req.query.has_with("contacts"), &base)),
+            Some(rec) => hal(&acc.company_model(
+                rec,
+                req.query.has_with("leads"),
+                req.query.has_with("contacts"),
+                &base,
+            )),
             None => no_content(),
         },
         _ => match acc.contacts.get(id).filter(|c| c.flags & DELETED == 0) {
@@ -402,14 +601,23 @@ pub(crate) async fn add(
                 let rid = item.request_id.clone().unwrap_or_else(|| i.to_string());
                 let mut errors = ItemErrors::default();
                 let plan = acc.plan_company(item, "", false, &mut errors);
-                if errors.errors.is_empty() { plans.push((rid, plan)) } else { failed.push((rid, errors)) }
+                if errors.errors.is_empty() {
+                    plans.push((rid, plan))
+                } else {
+                    failed.push((rid, errors))
+                }
             }
             if !failed.is_empty() {
                 return validation_failed(failed);
             }
             for (rid, plan) in plans {
                 let id = acc.create_company(plan, caller.user_id, now);
-                out.push(AddedEntity { id: i64::from(id), request_id: Some(rid), updated_at: None, links: Some(Links::to_self(format!("{base}/api/v4/companies/{id}"))) });
+                out.push(AddedEntity {
+                    id: i64::from(id),
+                    request_id: Some(rid),
+                    updated_at: None,
+                    links: Some(Links::to_self(format!("{base}/api/v4/companies/{id}"))),
+                });
             }
         }
         _ => {
@@ -422,19 +630,31 @@ pub(crate) async fn add(
                 let rid = item.request_id.clone().unwrap_or_else(|| i.to_string());
                 let mut errors = ItemErrors::default();
                 let plan = acc.plan_contact(item, "", false, &mut errors);
-                if errors.errors.is_empty() { plans.push((rid, plan)) } else { failed.push((rid, errors)) }
+                if errors.errors.is_empty() {
+                    plans.push((rid, plan))
+                } else {
+                    failed.push((rid, errors))
+                }
             }
             if !failed.is_empty() {
                 return validation_failed(failed);
             }
             for (rid, plan) in plans {
                 let id = acc.create_contact(plan, caller.user_id, now);
-                out.push(AddedEntity { id: i64::from(id), request_id: Some(rid), updated_at: None, links: Some(Links::to_self(format!("{base}/api/v4/contacts/{id}"))) });
+                out.push(AddedEntity {
+                    id: i64::from(id),
+                    request_id: Some(rid),
+                    updated_at: None,
+                    links: Some(Links::to_self(format!("{base}/api/v4/contacts/{id}"))),
+                });
             }
         }
     }
     drop(acc);
-    hal(&BatchResponse { links: Some(Links::to_self(format!("{base}/api/v4/{}", kind.path()))), embedded: [(kind.path().to_owned(), out)].into_iter().collect() })
+    hal(&BatchResponse {
+        links: Some(Links::to_self(format!("{base}/api/v4/{}", kind.path()))),
+        embedded: [(kind.path().to_owned(), out)].into_iter().collect(),
+    })
 }
 
 pub(crate) async fn update(
@@ -475,7 +695,10 @@ pub(crate) async fn update(
             for (i, item) in items.iter().enumerate() {
                 let rid = item.request_id.clone().unwrap_or_else(|| i.to_string());
                 let mut errors = ItemErrors::default();
-                let id = item.id.and_then(|id| u32::try_from(id).ok()).filter(|id| acc.$table.get(*id).is_some_and(|r| r.flags & DELETED == 0));
+                let id = item
+                    .id
+                    .and_then(|id| u32::try_from(id).ok())
+                    .filter(|id| acc.$table.get(*id).is_some_and(|r| r.flags & DELETED == 0));
                 match id {
                     None => errors.push("NotFound", "id", "Entity not found"),
                     Some(id) => {
@@ -498,7 +721,10 @@ pub(crate) async fn update(
                     id: i64::from(id),
                     request_id: rid,
                     updated_at: Some(i64::from(at)),
-                    links: Some(Links::to_self(format!("{base}/api/v4/{}/{id}", kind.path()))),
+                    links: Some(Links::to_self(format!(
+                        "{base}/api/v4/{}/{id}",
+                        kind.path()
+                    ))),
                 });
             }
         }};
@@ -517,5 +743,8 @@ pub(crate) async fn update(
             None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         };
     }
-    hal(&BatchResponse { links: Some(Links::to_self(format!("{base}/api/v4/{}", kind.path()))), embedded: [(kind.path().to_owned(), out)].into_iter().collect() })
+    hal(&BatchResponse {
+        links: Some(Links::to_self(format!("{base}/api/v4/{}", kind.path()))),
+        embedded: [(kind.path().to_owned(), out)].into_iter().collect(),
+    })
 }

@@ -12,14 +12,18 @@ use crate::store::{Account, Kind};
 
 /// `order[field]=asc|desc`, id ascending when absent.
 pub(crate) fn order_of(query: &ListQuery, extra: &[&str]) -> Result<(OrderBy, bool), Response> {
-    let Some(order) = &query.order else { return Ok((OrderBy::Id, false)) };
+    let Some(order) = &query.order else {
+        return Ok((OrderBy::Id, false));
+    };
     let desc = order.direction == Direction::Desc;
     match order.field.as_str() {
         "id" => Ok((OrderBy::Id, desc)),
         "created_at" => Ok((OrderBy::CreatedAt, desc)),
         "updated_at" => Ok((OrderBy::UpdatedAt, desc)),
         other if extra.contains(&other) => Ok((OrderBy::Id, desc)),
-        other => Err(bad_request(&format!("order[{other}] is not supported; sort by created_at, updated_at or id"))),
+        other => Err(bad_request(&format!(
+            "order[{other}] is not supported; sort by created_at, updated_at or id"
+        ))),
     }
 }
 
@@ -34,18 +38,30 @@ pub(crate) struct FieldFilter {
 pub(crate) fn field_filters(query: &ListQuery) -> Result<Vec<FieldFilter>, Response> {
     let mut out: Vec<FieldFilter> = Vec::new();
     for (path, value) in &query.filter.other {
-        let Some(rest) = path.strip_prefix("[custom_fields_values][") else { continue };
+        let Some(rest) = path.strip_prefix("[custom_fields_values][") else {
+            continue;
+        };
         let (id, tail) = rest.split_once(']').unwrap_or((rest, ""));
-        let field_id: i64 = id.parse().map_err(|_| bad_request(&format!("filter{path}: field id must be an integer")))?;
+        let field_id: i64 = id
+            .parse()
+            .map_err(|_| bad_request(&format!("filter{path}: field id must be an integer")))?;
         let at = match out.iter().position(|f| f.field_id == field_id) {
             Some(at) => at,
             None => {
-                out.push(FieldFilter { field_id, values: Vec::new(), range: None });
+                out.push(FieldFilter {
+                    field_id,
+                    values: Vec::new(),
+                    range: None,
+                });
                 out.len() - 1
             }
         };
         let filter = &mut out[at];
-        let number = || value.parse::<i64>().map_err(|_| bad_request(&format!("filter{path} must be an integer")));
+        let number = || {
+            value
+                .parse::<i64>()
+                .map_err(|_| bad_request(&format!("filter{path} must be an integer")))
+        };
         match tail {
             "[from]" => filter.range.get_or_insert_with(Range::default).from = Some(number()?),
             "[to]" => filter.range.get_or_insert_with(Range::default).to = Some(number()?),
@@ -70,17 +86,26 @@ impl Account {
         }
         let values = self.field_values(kind, id).unwrap_or_default();
         filters.iter().all(|f| {
-            let Some(field) = values.iter().find(|v| v.field_id == Some(f.field_id)) else { return false };
+            let Some(field) = values.iter().find(|v| v.field_id == Some(f.field_id)) else {
+                return false;
+            };
             let vals = field.values.as_deref().unwrap_or(&[]);
             let by_value = f.values.is_empty()
                 || vals.iter().any(|v| {
                     f.values.iter().any(|want| {
                         v.enum_id.is_some_and(|e| e.to_string() == *want)
-                            || v.value.as_ref().is_some_and(|x| value_text(x).eq_ignore_ascii_case(want))
+                            || v.value
+                                .as_ref()
+                                .is_some_and(|x| value_text(x).eq_ignore_ascii_case(want))
                     })
                 });
             let by_range = f.range.is_none_or(|r| {
-                vals.iter().any(|v| v.value.as_ref().and_then(|x| value_text(x).parse::<i64>().ok()).is_some_and(|n| r.contains(n)))
+                vals.iter().any(|v| {
+                    v.value
+                        .as_ref()
+                        .and_then(|x| value_text(x).parse::<i64>().ok())
+                        .is_some_and(|n| r.contains(n))
+                })
             });
             by_value && by_range
         })
@@ -89,12 +114,18 @@ impl Account {
     /// Whether any custom field value contains `needle` (already lowercase).
     pub(crate) fn fields_contain(&self, kind: Kind, id: u32, needle: &str) -> bool {
         self.field_values(kind, id).is_some_and(|values| {
-            values.iter().flat_map(|f| f.values.iter().flatten()).any(|v| {
-                v.value.as_ref().is_some_and(|x| {
-                    let text = value_text(x).to_lowercase();
-                    text.contains(needle) || (digits(&text).len() >= 5 && digits(&text).contains(&digits(needle)) && !digits(needle).is_empty())
+            values
+                .iter()
+                .flat_map(|f| f.values.iter().flatten())
+                .any(|v| {
+                    v.value.as_ref().is_some_and(|x| {
+                        let text = value_text(x).to_lowercase();
+                        text.contains(needle)
+                            || (digits(&text).len() >= 5
+                                && digits(&text).contains(&digits(needle))
+                                && !digits(needle).is_empty())
+                    })
                 })
-            })
         })
     }
 }
@@ -131,13 +162,27 @@ impl Walk {
     pub(crate) fn new(order: OrderBy, desc: bool, query: &ListQuery) -> Self {
         let f = &query.filter;
         match order {
-            OrderBy::UpdatedAt if f.updated_at.is_some() => {
-                Self { order, desc, range: f.updated_at, consumed_created: false, consumed_updated: true }
-            }
-            OrderBy::CreatedAt if f.created_at.is_some() => {
-                Self { order, desc, range: f.created_at, consumed_created: true, consumed_updated: false }
-            }
-            _ => Self { order, desc, range: None, consumed_created: false, consumed_updated: false },
+            OrderBy::UpdatedAt if f.updated_at.is_some() => Self {
+                order,
+                desc,
+                range: f.updated_at,
+                consumed_created: false,
+                consumed_updated: true,
+            },
+            OrderBy::CreatedAt if f.created_at.is_some() => Self {
+                order,
+                desc,
+                range: f.created_at,
+                consumed_created: true,
+                consumed_updated: false,
+            },
+            _ => Self {
+                order,
+                desc,
+                range: None,
+                consumed_created: false,
+                consumed_updated: false,
+            },
         }
     }
 }
@@ -164,7 +209,11 @@ pub(crate) fn select(
         .filter_map(|id| key(id).map(|(c, u)| (id, c, u)))
         .filter(|(id, c, u)| {
             walk.range.is_none_or(|r| {
-                let v = if walk.order == OrderBy::CreatedAt { *c } else { *u };
+                let v = if walk.order == OrderBy::CreatedAt {
+                    *c
+                } else {
+                    *u
+                };
                 r.contains(i64::from(v))
             }) && keep.is_none_or(|k| k(*id))
         })
@@ -178,7 +227,11 @@ pub(crate) fn select(
     if walk.desc {
         rows.reverse();
     }
-    rows.into_iter().skip(req.offset()).take(take).map(|r| r.0).collect()
+    rows.into_iter()
+        .skip(req.offset())
+        .take(take)
+        .map(|r| r.0)
+        .collect()
 }
 
 /// A `with=only_deleted` row: only what Kommo sends for a deleted, restorable entity.
@@ -224,6 +277,10 @@ pub(crate) fn deleted_rows(
     rows.into_iter()
         .skip(req.offset())
         .take(req.limit as usize + 1)
-        .map(|(id, u)| DeletedRow { id: i64::from(id), updated_at: i64::from(u), is_deleted: true })
+        .map(|(id, u)| DeletedRow {
+            id: i64::from(id),
+            updated_at: i64::from(u),
+            is_deleted: true,
+        })
         .collect()
 }

@@ -6,14 +6,19 @@ use axum::response::Response;
 use kommo_model::Collection;
 
 use crate::api::filter::{
-    DeletedPage, Walk, deleted_rows, field_filters, in_list, in_range, in_range_opt, order_of, select,
+    DeletedPage, Walk, deleted_rows, field_filters, in_list, in_range, in_range_opt, order_of,
+    select,
 };
 use crate::http::{base_url, hal, list_request, no_content, problem};
 use crate::render::LeadWith;
 use crate::state::SimState;
 use crate::store::{DELETED, Kind};
 
-pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn list(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let req = match list_request(raw.as_deref()) {
         Ok(req) => req,
         Err(e) => return e,
@@ -33,7 +38,9 @@ pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap, RawQ
     let f = &q.filter;
 
     if q.has_with("only_deleted") {
-        let rows = deleted_rows(&acc.leads.index.deleted, &req, walk, &|id| acc.leads.get(id).map_or(0, |l| l.updated_at));
+        let rows = deleted_rows(&acc.leads.index.deleted, &req, walk, &|id| {
+            acc.leads.get(id).map_or(0, |l| l.updated_at)
+        });
         drop(acc);
         if rows.is_empty() {
             return no_content();
@@ -64,11 +71,14 @@ pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap, RawQ
         || needle.is_some()
         || !fields.is_empty();
     let keep = |id: u32| -> bool {
-        let Some(l) = acc.leads.get(id) else { return false };
+        let Some(l) = acc.leads.get(id) else {
+            return false;
+        };
         f.price.is_none_or(|r| r.contains(i64::from(l.price)))
             && (f.statuses.is_empty()
                 || f.statuses.iter().any(|s| {
-                    s.status_id == i64::from(l.status_id) && (s.pipeline_id == 0 || s.pipeline_id == i64::from(l.pipeline_id))
+                    s.status_id == i64::from(l.status_id)
+                        && (s.pipeline_id == 0 || s.pipeline_id == i64::from(l.pipeline_id))
                 }))
             && in_list(&f.pipeline_id, l.pipeline_id)
             && in_list(&f.created_by, l.created_by)
@@ -80,7 +90,7 @@ pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap, RawQ
             && in_range_opt(f.closest_task_at, l.closest_task_at)
             && (names.is_empty() || {
                 let name = acc.lead_name(id).to_lowercase();
-                names.iter().any(|n| *n == name)
+                names.contains(&name)
             })
             && acc.fields_match(Kind::Leads, id, &fields)
             && needle.as_ref().is_none_or(|needle| {
@@ -89,8 +99,20 @@ pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap, RawQ
                     || acc.fields_contain(Kind::Leads, id, needle)
             })
     };
-    let key = |id: u32| acc.leads.get(id).filter(|l| l.flags & DELETED == 0).map(|l| (l.created_at, l.updated_at));
-    let ids = select(&acc.leads.index, walk, &req, &f.id, if filtered { Some(&keep) } else { None }, &key);
+    let key = |id: u32| {
+        acc.leads
+            .get(id)
+            .filter(|l| l.flags & DELETED == 0)
+            .map(|l| (l.created_at, l.updated_at))
+    };
+    let ids = select(
+        &acc.leads.index,
+        walk,
+        &req,
+        &f.id,
+        if filtered { Some(&keep) } else { None },
+        &key,
+    );
     if ids.is_empty() {
         return no_content();
     }
@@ -119,7 +141,11 @@ pub(crate) async fn get_one(
     RawQuery(raw): RawQuery,
 ) -> Response {
     let Ok(id) = id.parse::<u32>() else {
-        return problem(StatusCode::NOT_FOUND, "Not Found", "Lead id must be an integer");
+        return problem(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "Lead id must be an integer",
+        );
     };
     let req = match list_request(raw.as_deref()) {
         Ok(req) => req,

@@ -20,17 +20,26 @@ pub(crate) const MAX_PIPELINES: usize = 50;
 pub(crate) const MAX_STATUSES: usize = 100;
 
 fn not_found(what: &str) -> Response {
-    problem(StatusCode::NOT_FOUND, "Not Found", &format!("{what} not found"))
+    problem(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        &format!("{what} not found"),
+    )
 }
 
 fn color_ok(color: &str) -> bool {
-    STATUS_COLORS.iter().any(|c| c.eq_ignore_ascii_case(color)) || ["#c1c1c1", "#ccff66", "#d5d8db"].contains(&color.to_lowercase().as_str())
+    STATUS_COLORS.iter().any(|c| c.eq_ignore_ascii_case(color))
+        || ["#c1c1c1", "#ccff66", "#d5d8db"].contains(&color.to_lowercase().as_str())
 }
 
 pub(crate) async fn list(State(state): State<SimState>, headers: HeaderMap) -> Response {
     let base = base_url(&headers);
     let acc = state.inner.account.read();
-    let items: Vec<_> = acc.pipelines.iter().map(|p| acc.pipeline_model(p, &base)).collect();
+    let items: Vec<_> = acc
+        .pipelines
+        .iter()
+        .map(|p| acc.pipeline_model(p, &base))
+        .collect();
     hal(&Collection {
         page: None,
         page_count: None,
@@ -44,7 +53,11 @@ fn parse_id(id: &str) -> Option<u32> {
     id.parse().ok()
 }
 
-pub(crate) async fn get_one(State(state): State<SimState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(crate) async fn get_one(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let base = base_url(&headers);
     let acc = state.inner.account.read();
     match parse_id(&id).and_then(|id| acc.pipeline(id)) {
@@ -71,7 +84,11 @@ impl Account {
     }
 }
 
-pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn add(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let items: Vec<PipelineRequest> = match batch(&body, MAX_PIPELINES) {
         Ok(i) => i,
         Err(e) => return e,
@@ -92,22 +109,49 @@ pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, body:
             errors.push("NotBlank", "is_main", "This value should not be blank.");
         }
         if item.is_unsorted_on.is_none() {
-            errors.push("NotBlank", "is_unsorted_on", "This value should not be blank.");
+            errors.push(
+                "NotBlank",
+                "is_unsorted_on",
+                "This value should not be blank.",
+            );
         }
-        let statuses = item.embedded.as_ref().map(|e| e.statuses.as_slice()).unwrap_or(&[]);
-        let custom = statuses.iter().filter(|s| !matches!(s.id, Some(142 | 143))).count();
+        let statuses = item
+            .embedded
+            .as_ref()
+            .map(|e| e.statuses.as_slice())
+            .unwrap_or(&[]);
+        let custom = statuses
+            .iter()
+            .filter(|s| !matches!(s.id, Some(142 | 143)))
+            .count();
         if custom + 3 > MAX_STATUSES {
-            errors.push("LimitExceeded", "_embedded.statuses", format!("A pipeline has at most {MAX_STATUSES} statuses, system ones included."));
+            errors.push(
+                "LimitExceeded",
+                "_embedded.statuses",
+                format!("A pipeline has at most {MAX_STATUSES} statuses, system ones included."),
+            );
         }
         for (j, s) in statuses.iter().enumerate() {
             if matches!(s.id, Some(id) if id != 142 && id != 143) {
-                errors.push("NotSupportedChoice", format!("_embedded.statuses.{j}.id"), "Only the system statuses 142 and 143 may be named by id.");
+                errors.push(
+                    "NotSupportedChoice",
+                    format!("_embedded.statuses.{j}.id"),
+                    "Only the system statuses 142 and 143 may be named by id.",
+                );
             }
             if s.name.as_deref().is_none_or(str::is_empty) {
-                errors.push("NotBlank", format!("_embedded.statuses.{j}.name"), "This value should not be blank.");
+                errors.push(
+                    "NotBlank",
+                    format!("_embedded.statuses.{j}.name"),
+                    "This value should not be blank.",
+                );
             }
             if s.color.as_deref().is_some_and(|c| !color_ok(c)) {
-                errors.push("NotSupportedChoice", format!("_embedded.statuses.{j}.color"), "The value you selected is not a valid choice.");
+                errors.push(
+                    "NotSupportedChoice",
+                    format!("_embedded.statuses.{j}.color"),
+                    "The value you selected is not a valid choice.",
+                );
             }
         }
         if !errors.errors.is_empty() {
@@ -116,7 +160,11 @@ pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, body:
     }
     if acc.pipelines.len() + items.len() > MAX_PIPELINES && failed.is_empty() {
         let mut errors = ItemErrors::default();
-        errors.push("LimitExceeded", "", format!("An account has at most {MAX_PIPELINES} pipelines."));
+        errors.push(
+            "LimitExceeded",
+            "",
+            format!("An account has at most {MAX_PIPELINES} pipelines."),
+        );
         failed.push((items.len().saturating_sub(1).to_string(), errors));
     }
     if !failed.is_empty() {
@@ -167,8 +215,24 @@ pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, body:
                 descriptions: s.descriptions,
             });
         }
-        statuses.push(StatusRec { id: 142, name: won, sort: 10_000, is_editable: false, color: "#CCFF66".to_owned(), kind: 0, descriptions: None });
-        statuses.push(StatusRec { id: 143, name: lost, sort: 11_000, is_editable: false, color: "#D5D8DB".to_owned(), kind: 0, descriptions: None });
+        statuses.push(StatusRec {
+            id: 142,
+            name: won,
+            sort: 10_000,
+            is_editable: false,
+            color: "#CCFF66".to_owned(),
+            kind: 0,
+            descriptions: None,
+        });
+        statuses.push(StatusRec {
+            id: 143,
+            name: lost,
+            sort: 11_000,
+            is_editable: false,
+            color: "#D5D8DB".to_owned(),
+            kind: 0,
+            descriptions: None,
+        });
         let rec = PipelineRec {
             id,
             name: item.name.unwrap_or_default(),
@@ -194,17 +258,27 @@ pub(crate) async fn add(State(state): State<SimState>, headers: HeaderMap, body:
     })
 }
 
-pub(crate) async fn edit(State(state): State<SimState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn edit(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let req: PipelineRequest = match json_body(&body) {
         Ok(r) => r,
         Err(e) => return e,
     };
     let base = base_url(&headers);
     let mut acc = state.inner.account.write();
-    let Some(pos) = parse_id(&id).and_then(|id| acc.pipelines.iter().position(|p| p.id == id)) else {
+    let Some(pos) = parse_id(&id).and_then(|id| acc.pipelines.iter().position(|p| p.id == id))
+    else {
         return not_found("Pipeline");
     };
-    if req.name.is_none() && req.sort.is_none() && req.is_main.is_none() && req.is_unsorted_on.is_none() {
+    if req.name.is_none()
+        && req.sort.is_none()
+        && req.is_main.is_none()
+        && req.is_unsorted_on.is_none()
+    {
         return bad_request("At least one of name, sort, is_main, is_unsorted_on must be given");
     }
     if req.name.as_deref() == Some("") {
@@ -213,7 +287,9 @@ pub(crate) async fn edit(State(state): State<SimState>, headers: HeaderMap, Path
         return validation_failed(vec![("0".to_owned(), errors)]);
     }
     if req.is_main == Some(false) && acc.pipelines[pos].is_main {
-        return bad_request("The main pipeline cannot be unset; make another pipeline main instead");
+        return bad_request(
+            "The main pipeline cannot be unset; make another pipeline main instead",
+        );
     }
     if req.is_main == Some(true) {
         for p in &mut acc.pipelines {
@@ -243,7 +319,8 @@ pub(crate) async fn edit(State(state): State<SimState>, headers: HeaderMap, Path
 
 pub(crate) async fn delete(State(state): State<SimState>, Path(id): Path<String>) -> Response {
     let mut acc = state.inner.account.write();
-    let Some(pos) = parse_id(&id).and_then(|id| acc.pipelines.iter().position(|p| p.id == id)) else {
+    let Some(pos) = parse_id(&id).and_then(|id| acc.pipelines.iter().position(|p| p.id == id))
+    else {
         return not_found("Pipeline");
     };
     if acc.pipelines.len() == 1 {
@@ -262,10 +339,16 @@ pub(crate) async fn delete(State(state): State<SimState>, Path(id): Path<String>
 
 // ---- statuses ---------------------------------------------------------------------------------
 
-pub(crate) async fn statuses(State(state): State<SimState>, headers: HeaderMap, Path(pid): Path<String>) -> Response {
+pub(crate) async fn statuses(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Response {
     let base = base_url(&headers);
     let acc = state.inner.account.read();
-    let Some(p) = parse_id(&pid).and_then(|id| acc.pipeline(id)) else { return not_found("Pipeline") };
+    let Some(p) = parse_id(&pid).and_then(|id| acc.pipeline(id)) else {
+        return not_found("Pipeline");
+    };
     let items: Vec<_> = acc.pipeline_model(p, &base).embedded.statuses;
     hal(&Collection {
         page: None,
@@ -276,24 +359,36 @@ pub(crate) async fn statuses(State(state): State<SimState>, headers: HeaderMap, 
     })
 }
 
-pub(crate) async fn status(State(state): State<SimState>, headers: HeaderMap, Path((pid, sid)): Path<(String, String)>) -> Response {
+pub(crate) async fn status(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path((pid, sid)): Path<(String, String)>,
+) -> Response {
     let base = base_url(&headers);
     let acc = state.inner.account.read();
-    let Some(p) = parse_id(&pid).and_then(|id| acc.pipeline(id)) else { return not_found("Pipeline") };
+    let Some(p) = parse_id(&pid).and_then(|id| acc.pipeline(id)) else {
+        return not_found("Pipeline");
+    };
     match parse_id(&sid).and_then(|sid| p.statuses.iter().find(|s| s.id == sid)) {
         Some(s) => hal(&acc.status_model(p, s, &base)),
         None => not_found("Status"),
     }
 }
 
-pub(crate) async fn add_statuses(State(state): State<SimState>, headers: HeaderMap, Path(pid): Path<String>, body: Bytes) -> Response {
+pub(crate) async fn add_statuses(
+    State(state): State<SimState>,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Response {
     let items: Vec<StatusRequest> = match batch(&body, MAX_STATUSES) {
         Ok(i) => i,
         Err(e) => return e,
     };
     let base = base_url(&headers);
     let mut acc = state.inner.account.write();
-    let Some(pos) = parse_id(&pid).and_then(|id| acc.pipelines.iter().position(|p| p.id == id)) else {
+    let Some(pos) = parse_id(&pid).and_then(|id| acc.pipelines.iter().position(|p| p.id == id))
+    else {
         return not_found("Pipeline");
     };
     let mut failed = Vec::new();
@@ -307,7 +402,11 @@ pub(crate) async fn add_statuses(State(state): State<SimState>, headers: HeaderM
             errors.push("NotBlank", "sort", "This value should not be blank.");
         }
         if item.color.as_deref().is_some_and(|c| !color_ok(c)) {
-            errors.push("NotSupportedChoice", "color", "The value you selected is not a valid choice.");
+            errors.push(
+                "NotSupportedChoice",
+                "color",
+                "The value you selected is not a valid choice.",
+            );
         }
         check_descriptions(item.descriptions.as_deref(), &mut errors);
         if !errors.errors.is_empty() {
@@ -316,7 +415,11 @@ pub(crate) async fn add_statuses(State(state): State<SimState>, headers: HeaderM
     }
     if failed.is_empty() && acc.pipelines[pos].statuses.len() + items.len() > MAX_STATUSES {
         let mut errors = ItemErrors::default();
-        errors.push("LimitExceeded", "", format!("A pipeline has at most {MAX_STATUSES} statuses, system ones included."));
+        errors.push(
+            "LimitExceeded",
+            "",
+            format!("A pipeline has at most {MAX_STATUSES} statuses, system ones included."),
+        );
         failed.push((items.len().saturating_sub(1).to_string(), errors));
     }
     if !failed.is_empty() {
@@ -324,7 +427,14 @@ pub(crate) async fn add_statuses(State(state): State<SimState>, headers: HeaderM
     }
     let mut items: Vec<(usize, StatusRequest)> = items.into_iter().enumerate().collect();
     items.sort_by_key(|(_, s)| s.sort.unwrap_or(0));
-    let mut next_sort = acc.pipelines[pos].statuses.iter().filter(|s| s.id != 142 && s.id != 143).map(|s| s.sort).max().unwrap_or(10) + 10;
+    let mut next_sort = acc.pipelines[pos]
+        .statuses
+        .iter()
+        .filter(|s| s.id != 142 && s.id != 143)
+        .map(|s| s.sort)
+        .max()
+        .unwrap_or(10)
+        + 10;
     let mut out = Vec::new();
     for (i, item) in items {
         let id = acc.new_status_id();
@@ -346,10 +456,19 @@ pub(crate) async fn add_statuses(State(state): State<SimState>, headers: HeaderM
     }
     acc.pipelines[pos].sort_statuses();
     drop(acc);
-    hal(&Collection { page: None, page_count: None, total_items: Some(out.len() as u64), links: Links::default(), items: out })
+    hal(&Collection {
+        page: None,
+        page_count: None,
+        total_items: Some(out.len() as u64),
+        links: Links::default(),
+        items: out,
+    })
 }
 
-fn check_descriptions(descriptions: Option<&[kommo_model::StatusDescription]>, errors: &mut ItemErrors) {
+fn check_descriptions(
+    descriptions: Option<&[kommo_model::StatusDescription]>,
+    errors: &mut ItemErrors,
+) {
     let Some(list) = descriptions else { return };
     if list.len() > 3 {
         errors.push("LimitExceeded", "descriptions", "At most 3 descriptions.");
@@ -357,14 +476,26 @@ fn check_descriptions(descriptions: Option<&[kommo_model::StatusDescription]>, e
     let mut seen = Vec::new();
     for (i, d) in list.iter().enumerate() {
         if !["newbie", "candidate", "master"].contains(&d.level.as_str()) {
-            errors.push("NotSupportedChoice", format!("descriptions.{i}.level"), "Level must be newbie, candidate or master.");
+            errors.push(
+                "NotSupportedChoice",
+                format!("descriptions.{i}.level"),
+                "Level must be newbie, candidate or master.",
+            );
         }
         if seen.contains(&d.level) {
-            errors.push("Duplicate", format!("descriptions.{i}.level"), "Each level may be described once.");
+            errors.push(
+                "Duplicate",
+                format!("descriptions.{i}.level"),
+                "Each level may be described once.",
+            );
         }
         seen.push(d.level.clone());
         if d.description.chars().count() > 1000 {
-            errors.push("InvalidLength", format!("descriptions.{i}.description"), "At most 1000 characters.");
+            errors.push(
+                "InvalidLength",
+                format!("descriptions.{i}.description"),
+                "At most 1000 characters.",
+            );
         }
     }
 }
@@ -381,13 +512,17 @@ pub(crate) async fn edit_status(
     };
     let base = base_url(&headers);
     let mut acc = state.inner.account.write();
-    let Some(pos) = parse_id(&pid).and_then(|id| acc.pipelines.iter().position(|p| p.id == id)) else {
+    let Some(pos) = parse_id(&pid).and_then(|id| acc.pipelines.iter().position(|p| p.id == id))
+    else {
         return not_found("Pipeline");
     };
-    let Some(spos) = parse_id(&sid).and_then(|sid| acc.pipelines[pos].statuses.iter().position(|s| s.id == sid)) else {
+    let Some(spos) =
+        parse_id(&sid).and_then(|sid| acc.pipelines[pos].statuses.iter().position(|s| s.id == sid))
+    else {
         return not_found("Status");
     };
-    if req.name.is_none() && req.sort.is_none() && req.color.is_none() && req.descriptions.is_none() {
+    if req.name.is_none() && req.sort.is_none() && req.color.is_none() && req.descriptions.is_none()
+    {
         return bad_request("At least one of name, sort, color must be given");
     }
     let mut errors = ItemErrors::default();
@@ -398,7 +533,11 @@ pub(crate) async fn edit_status(
         errors.push("NotBlank", "name", "This value should not be blank.");
     }
     if req.color.as_deref().is_some_and(|c| !color_ok(c)) {
-        errors.push("NotSupportedChoice", "color", "The value you selected is not a valid choice.");
+        errors.push(
+            "NotSupportedChoice",
+            "color",
+            "The value you selected is not a valid choice.",
+        );
     }
     check_descriptions(req.descriptions.as_deref(), &mut errors);
     if !errors.errors.is_empty() {
@@ -432,17 +571,24 @@ pub(crate) async fn delete_status(
     Path((pid, sid)): Path<(String, String)>,
 ) -> Response {
     let mut acc = state.inner.account.write();
-    let Some(pos) = parse_id(&pid).and_then(|id| acc.pipelines.iter().position(|p| p.id == id)) else {
+    let Some(pos) = parse_id(&pid).and_then(|id| acc.pipelines.iter().position(|p| p.id == id))
+    else {
         return not_found("Pipeline");
     };
-    let Some(spos) = parse_id(&sid).and_then(|sid| acc.pipelines[pos].statuses.iter().position(|s| s.id == sid)) else {
+    let Some(spos) =
+        parse_id(&sid).and_then(|sid| acc.pipelines[pos].statuses.iter().position(|s| s.id == sid))
+    else {
         return not_found("Status");
     };
     let status = acc.pipelines[pos].statuses[spos].clone();
     if !status.is_editable {
         return bad_request("System statuses (incoming leads, 142, 143) cannot be deleted");
     }
-    let open = acc.pipelines[pos].statuses.iter().filter(|s| s.is_editable).count();
+    let open = acc.pipelines[pos]
+        .statuses
+        .iter()
+        .filter(|s| s.is_editable)
+        .count();
     if open <= 1 {
         return bad_request("The last stage of a pipeline cannot be deleted");
     }
@@ -451,7 +597,11 @@ pub(crate) async fn delete_status(
     let first = acc.pipelines[pos].first_stage();
     let now = write_now(&acc);
     for lead in acc.leads_in(pipeline, Some(status.id)) {
-        if acc.leads.get(lead).is_some_and(|l| l.flags & crate::store::DELETED != 0) {
+        if acc
+            .leads
+            .get(lead)
+            .is_some_and(|l| l.flags & crate::store::DELETED != 0)
+        {
             if let Some(l) = acc.leads.get_mut(lead) {
                 l.status_id = first;
             }

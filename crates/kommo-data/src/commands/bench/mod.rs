@@ -1,15 +1,19 @@
 //! `kommo-data bench ...`: benchmarks that print their figures with the machine's context.
 
+pub(crate) mod client;
 pub(crate) mod sim;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum BenchCommand {
     /// The simulator: generating a 1M-lead account, and 250-lead pages served per second.
     Sim(sim::SimBenchArgs),
+    /// The Kommo client: every lead of a simulated account read at 7 req/s, 429s, requests used.
+    Client(client::ClientBenchArgs),
 }
 
 pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Sim(args) => sim::run(args).await,
+        BenchCommand::Client(args) => client::run(args).await,
     }
 }

@@ -50,7 +50,9 @@ pub(crate) async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     let config = SimConfig::unlimited().with_leads(args.leads);
     let size = config.size;
     let started = Instant::now();
-    let state = tokio::task::spawn_blocking(move || SimState::new(config)).await.context("generating")?;
+    let state = tokio::task::spawn_blocking(move || SimState::new(config))
+        .await
+        .context("generating")?;
     let generated = started.elapsed();
     let rss_after = proc_status_kb("VmRSS:");
     let hwm = proc_status_kb("VmHWM:");
@@ -67,10 +69,14 @@ pub(crate) async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     drop(state);
 
     // 2. Serving 250-lead pages over loopback HTTP.
-    let sim = Simulator::start(SimConfig::unlimited().with_leads(args.leads)).await.context("starting the simulator")?;
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(args.leads))
+        .await
+        .context("starting the simulator")?;
     let base = sim.base_url();
     let token = sim.access_token();
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.connections).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.connections)
+        .build()?;
     let pages_total = (args.leads as u64).div_ceil(250).max(1);
     let stop = Arc::new(AtomicBool::new(false));
     let pages = Arc::new(AtomicU64::new(0));
@@ -80,21 +86,24 @@ pub(crate) async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
     let mut workers = Vec::new();
     for worker in 0..args.connections {
         let (client, base, token) = (client.clone(), base.clone(), token.clone());
-        let (stop, pages, bytes, errors) = (stop.clone(), pages.clone(), bytes.clone(), errors.clone());
+        let (stop, pages, bytes, errors) =
+            (stop.clone(), pages.clone(), bytes.clone(), errors.clone());
         workers.push(tokio::spawn(async move {
             let mut page = 1 + worker as u64 * 997 % pages_total;
             while !stop.load(Ordering::Relaxed) {
                 let url = format!("{base}/api/v4/leads?limit=250&page={page}");
                 match client.get(&url).bearer_auth(&token).send().await {
-                    Ok(response) if response.status().is_success() => match response.bytes().await {
-                        Ok(body) => {
-                            pages.fetch_add(1, Ordering::Relaxed);
-                            bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                    Ok(response) if response.status().is_success() => {
+                        match response.bytes().await {
+                            Ok(body) => {
+                                pages.fetch_add(1, Ordering::Relaxed);
+                                bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                            }
+                            Err(_) => {
+                                errors.fetch_add(1, Ordering::Relaxed);
+                            }
                         }
-                        Err(_) => {
-                            errors.fetch_add(1, Ordering::Relaxed);
-                        }
-                    },
+                    }
                     _ => {
                         errors.fetch_add(1, Ordering::Relaxed);
                     }
@@ -118,7 +127,11 @@ pub(crate) async fn run(args: SimBenchArgs) -> anyhow::Result<()> {
         args.connections,
         pages as f64 / elapsed,
         bytes as f64 / elapsed / 1e6,
-        if pages > 0 { bytes as f64 / pages as f64 / 1e3 } else { 0.0 },
+        if pages > 0 {
+            bytes as f64 / pages as f64 / 1e3
+        } else {
+            0.0
+        },
         errors.load(Ordering::Relaxed),
     );
     sim.shutdown().await;
