@@ -1,16 +1,10 @@
 //! Flattening rules every entity shares: tags, id lists, custom fields as JSON text, document ids.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use kommo_model::{CustomFieldValue, CustomFieldValues, Tag};
 use kommo_store::rows::{RowTag, RowTenancy};
 use serde::Serialize;
-use uuid::Uuid;
-
-/// The namespace of every `document_id`: fixed forever, so ids survive re-syncs, restarts and
-/// machines.
-const DOCUMENT_NAMESPACE: Uuid = Uuid::from_u128(0x7c1e_4a52_9f0b_5d3e_8a61_2b4c_6d8e_0f13);
 
 /// The resources whose rows carry a `document_id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,33 +16,32 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// The resource's name in the document id derivation.
     pub fn as_str(self) -> &'static str {
         match self {
-            Self::Leads => "leads",
-            Self::Contacts => "contacts",
-            Self::Pipelines => "pipelines",
-            Self::Users => "users",
+            Self::Leads => "lead",
+            Self::Contacts => "contact",
+            Self::Pipelines => "pipeline",
+            Self::Users => "user",
         }
     }
 }
 
 /// The stable id of a row: UUID v5 of (integration id, resource, Kommo id[, status id]).
+/// The store derives the same id on write ([`kommo_store::document_id`], the one
+/// definition), so a flattened row and its stored copy agree.
 pub fn document_id(
     integration_id: &str,
     resource: Resource,
     kommo_id: i64,
     status_id: Option<i64>,
 ) -> String {
-    let mut name = String::with_capacity(integration_id.len() + 32);
-    name.push_str(integration_id);
-    name.push('/');
-    name.push_str(resource.as_str());
-    // Writing into a String cannot fail.
-    let _ = write!(name, "/{kommo_id}");
-    if let Some(status_id) = status_id {
-        let _ = write!(name, "/{status_id}");
+    match status_id {
+        Some(status_id) => {
+            kommo_store::document_id(integration_id, resource.as_str(), &[kommo_id, status_id])
+        }
+        None => kommo_store::document_id(integration_id, resource.as_str(), &[kommo_id]),
     }
-    Uuid::new_v5(&DOCUMENT_NAMESPACE, name.as_bytes()).to_string()
 }
 
 /// What every row of one integration's run shares.
@@ -234,18 +227,15 @@ mod tests {
     fn document_ids_are_stable_and_distinct() {
         let a = document_id("acme", Resource::Leads, 152462, None);
         assert_eq!(a, document_id("acme", Resource::Leads, 152462, None));
-        assert_eq!(Uuid::parse_str(&a).unwrap().get_version_num(), 5);
+        assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 5);
         assert_ne!(a, document_id("acme", Resource::Contacts, 152462, None));
         assert_ne!(a, document_id("other", Resource::Leads, 152462, None));
         assert_ne!(
             document_id("acme", Resource::Pipelines, 1, Some(142)),
             document_id("acme", Resource::Pipelines, 1, Some(143))
         );
-        // Pinned: a change of the derivation would re-key every stored row.
-        assert_eq!(
-            a,
-            Uuid::new_v5(&DOCUMENT_NAMESPACE, b"acme/leads/152462").to_string()
-        );
+        // The store's derivation, so stored and flattened rows agree.
+        assert_eq!(a, kommo_store::document_id("acme", "lead", &[152462]));
     }
 
     #[test]

@@ -1,18 +1,42 @@
 //! Turns Kommo accounts into store rows: flattening, full and incremental runs, scheduling.
 //!
-//! Flattening follows `shared/spec/data-api.md`: one module per synced entity, each with a
-//! `flatten.rs` (Kommo object to row) beside the run that fetches and writes it.
+//! - Flattening follows `shared/spec/data-api.md`: one module per synced entity, each with a
+//!   `flatten.rs` (Kommo object to row) beside the run that fetches and writes it.
+//! - A run ([`sync_integration`]) refreshes the dictionaries (so rows carry names), then
+//!   pipelines and users, then streams leads and contacts by `updated_at` from their
+//!   checkpoints, and their deleted lists. Each page and the checkpoint covering it commit
+//!   in one store call, so a crash at any instant loses nothing and repeats nothing twice.
+//! - [`Scheduler`] runs many integrations: in parallel, on an interval, or as lease-holding
+//!   workers across processes.
+//! - The engine never prints: it reports [`ProgressEvent`]s and `metrics`.
 
+pub mod connect;
 pub mod contacts;
+mod cursor;
 pub mod dictionaries;
+mod error;
 pub mod flatten;
 pub mod leads;
+pub mod metrics;
+mod options;
 pub mod pipelines;
+mod progress;
+mod run;
+mod scheduler;
+mod stream;
+pub mod tokens;
 pub mod users;
 
+pub use connect::{Limiters, client_for};
 pub use contacts::flatten::contact_row;
 pub use dictionaries::Dictionaries;
+pub use error::SyncError;
 pub use flatten::{FlattenContext, Resource, document_id};
 pub use leads::flatten::lead_row;
+pub use options::{DEFAULT_OVERLAP, PAGE_SIZE, RunKind, RunSummary, StreamStats, SyncOptions};
 pub use pipelines::flatten::pipeline_rows;
+pub use progress::{Entity, EntityProgress, Progress, ProgressEvent};
+pub use run::{sync_integration, tenancy_of};
+pub use scheduler::{RoundResult, Scheduler, WorkerConfig};
+pub use tokens::StoreTokenStore;
 pub use users::flatten::user_row;

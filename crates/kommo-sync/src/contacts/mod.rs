@@ -1,3 +1,118 @@
-//! Contacts: flattening now; the fetch-and-write run lands with the client.
+//! Contacts: the live stream (by `updated_at`, with their leads) and the deleted stream
+//! (`with=only_deleted`), the same way as leads.
 
 pub mod flatten;
+
+use kommo::{ContactWith, ContactsQuery, Direction, EntityOrder, Page};
+use kommo_model::Contact;
+use kommo_store::{Checkpoint, DeletedRef, EntityKind, StoreError};
+
+use crate::cursor::Position;
+use crate::flatten::FlattenContext;
+use crate::options::PAGE_SIZE;
+use crate::progress::Entity;
+use crate::stream::{Feed, RunContext};
+
+/// The checkpoint streams of contacts.
+pub const STREAM: &str = "contacts";
+pub const DELETED_STREAM: &str = "contacts:deleted";
+
+fn query(position: Position) -> ContactsQuery {
+    let query = ContactsQuery::new()
+        .order(EntityOrder::UpdatedAt, Direction::Asc)
+        .limit(PAGE_SIZE)
+        .page(position.page);
+    match position.from {
+        Some(from) => query.updated_between(Some(from), None),
+        None => query,
+    }
+}
+
+async fn first_page(pages: kommo::Pages<Contact>) -> Result<Option<Page<Contact>>, kommo::Error> {
+    use futures::StreamExt as _;
+    let mut pages = pages;
+    pages.next().await.transpose()
+}
+
+pub(crate) struct ContactsFeed<'a> {
+    pub(crate) ctx: RunContext<'a>,
+}
+
+impl Feed for ContactsFeed<'_> {
+    type Item = Contact;
+    const ENTITY: Entity = Entity::Contacts;
+    const STREAM: &'static str = STREAM;
+
+    async fn fetch(&self, position: Position) -> Result<Option<Page<Contact>>, kommo::Error> {
+        first_page(
+            self.ctx
+                .client
+                .contacts(query(position).with(ContactWith::Leads)),
+        )
+        .await
+    }
+
+    fn key(item: &Contact) -> (i64, i64) {
+        (item.id, item.updated_at)
+    }
+
+    async fn write(&self, items: Vec<Contact>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let flatten = FlattenContext {
+            tenancy: self.ctx.tenancy,
+            inserted_at: chrono::Utc::now().timestamp_millis(),
+            dictionaries: self.ctx.dictionaries,
+        };
+        let rows: Vec<_> = items
+            .iter()
+            .map(|c| flatten::contact_row(c, &flatten))
+            .collect();
+        drop(items);
+        self.ctx
+            .store
+            .write_contacts(self.ctx.tenancy, &rows, Some(&checkpoint))
+            .await?;
+        Ok(0)
+    }
+}
+
+pub(crate) struct DeletedContactsFeed<'a> {
+    pub(crate) ctx: RunContext<'a>,
+}
+
+impl Feed for DeletedContactsFeed<'_> {
+    type Item = Contact;
+    const ENTITY: Entity = Entity::DeletedContacts;
+    const STREAM: &'static str = DELETED_STREAM;
+
+    async fn fetch(&self, position: Position) -> Result<Option<Page<Contact>>, kommo::Error> {
+        first_page(
+            self.ctx
+                .client
+                .contacts(query(position).with(ContactWith::OnlyDeleted)),
+        )
+        .await
+    }
+
+    fn key(item: &Contact) -> (i64, i64) {
+        (item.id, item.updated_at)
+    }
+
+    async fn write(&self, items: Vec<Contact>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let deleted: Vec<DeletedRef> = items
+            .iter()
+            .map(|c| DeletedRef {
+                id: c.id,
+                updated_at: c.updated_at,
+            })
+            .collect();
+        self.ctx
+            .store
+            .mark_deleted(
+                self.ctx.tenancy,
+                EntityKind::Contact,
+                &deleted,
+                Some(&checkpoint),
+            )
+            .await
+    }
+}

@@ -1,5 +1,191 @@
-//! Dictionaries (loss reasons, sources, tags, groups, roles, pipelines): lookups for names.
+//! Dictionaries, refreshed at the start of every run so rows carry current names: pipelines
+//! and statuses, loss reasons, sources, lead and contact tags, lead and contact custom field
+//! definitions. Each is also saved in the store as Kommo's JSON, for readers that need names
+//! or field definitions without calling Kommo (`Dictionaries::load`).
 
 pub mod flatten;
 
 pub use flatten::Dictionaries;
+
+use kommo::{Client, EntityType, ListQuery};
+use kommo_model::{CustomField, LossReason, Pipeline, Source, Tag};
+use kommo_store::Store;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::SyncError;
+use crate::options::PAGE_SIZE;
+
+/// The `kind` under which each dictionary is saved.
+pub mod kinds {
+    pub const PIPELINES: &str = "pipelines";
+    pub const LOSS_REASONS: &str = "loss_reasons";
+    pub const SOURCES: &str = "sources";
+    pub const LEAD_TAGS: &str = "leads_tags";
+    pub const CONTACT_TAGS: &str = "contacts_tags";
+    pub const LEAD_CUSTOM_FIELDS: &str = "leads_custom_fields";
+    pub const CONTACT_CUSTOM_FIELDS: &str = "contacts_custom_fields";
+}
+
+/// What a refresh fetched.
+#[derive(Debug, Clone)]
+pub(crate) struct Fetched {
+    pub(crate) dictionaries: Dictionaries,
+    pub(crate) pipelines: Vec<Pipeline>,
+    pub(crate) warnings: Vec<String>,
+}
+
+/// A dictionary Kommo may refuse to this token (rights) or not have (feature off): the run
+/// goes on without its names instead of failing.
+fn optional<T>(
+    what: &str,
+    result: Result<Vec<T>, kommo::Error>,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<T>, SyncError> {
+    match result {
+        Ok(items) => Ok(items),
+        Err(error @ (kommo::Error::Forbidden { .. } | kommo::Error::NotFound { .. })) => {
+            tracing::warn!(%error, "{what} not available; rows will carry no names from it");
+            warnings.push(format!("{what} not refreshed: {error}"));
+            Ok(Vec::new())
+        }
+        Err(source) => Err(SyncError::Kommo {
+            stage: "dictionaries",
+            source,
+        }),
+    }
+}
+
+/// Fetches every dictionary and saves each in the store.
+pub(crate) async fn refresh(
+    client: &Client,
+    store: &Store,
+    integration_id: &str,
+) -> Result<Fetched, SyncError> {
+    let mut warnings = Vec::new();
+    let all = || ListQuery::new().limit(PAGE_SIZE);
+    let pipelines = client
+        .pipelines()
+        .await
+        .map_err(SyncError::kommo("pipelines"))?;
+    let loss_reasons = optional(
+        "loss reasons",
+        client.loss_reasons().collect_all().await,
+        &mut warnings,
+    )?;
+    let sources = optional("sources", client.sources().await, &mut warnings)?;
+    let lead_tags = optional(
+        "lead tags",
+        client.tags(EntityType::Leads, all()).collect_all().await,
+        &mut warnings,
+    )?;
+    let contact_tags = optional(
+        "contact tags",
+        client.tags(EntityType::Contacts, all()).collect_all().await,
+        &mut warnings,
+    )?;
+    let lead_fields = optional(
+        "lead custom fields",
+        client.custom_fields(EntityType::Leads).collect_all().await,
+        &mut warnings,
+    )?;
+    let contact_fields = optional(
+        "contact custom fields",
+        client
+            .custom_fields(EntityType::Contacts)
+            .collect_all()
+            .await,
+        &mut warnings,
+    )?;
+
+    save(store, integration_id, kinds::PIPELINES, &pipelines).await?;
+    save(store, integration_id, kinds::LOSS_REASONS, &loss_reasons).await?;
+    save(store, integration_id, kinds::SOURCES, &sources).await?;
+    save(store, integration_id, kinds::LEAD_TAGS, &lead_tags).await?;
+    save(store, integration_id, kinds::CONTACT_TAGS, &contact_tags).await?;
+    save(
+        store,
+        integration_id,
+        kinds::LEAD_CUSTOM_FIELDS,
+        &lead_fields,
+    )
+    .await?;
+    save(
+        store,
+        integration_id,
+        kinds::CONTACT_CUSTOM_FIELDS,
+        &contact_fields,
+    )
+    .await?;
+
+    let mut dictionaries = Dictionaries::new();
+    dictionaries.set_pipelines(&pipelines);
+    dictionaries.set_loss_reasons(&loss_reasons);
+    dictionaries.set_sources(&sources);
+    dictionaries.set_lead_tags(&lead_tags);
+    dictionaries.set_contact_tags(&contact_tags);
+    Ok(Fetched {
+        dictionaries,
+        pipelines,
+        warnings,
+    })
+}
+
+async fn save<T: Serialize>(
+    store: &Store,
+    integration_id: &str,
+    kind: &str,
+    items: &[T],
+) -> Result<(), SyncError> {
+    let json = serde_json::to_string(items).unwrap_or_else(|_| "[]".to_owned());
+    store
+        .save_dictionary(integration_id, kind, &json)
+        .await
+        .map_err(SyncError::store("saving a dictionary"))
+}
+
+async fn load<T: DeserializeOwned>(
+    store: &Store,
+    integration_id: &str,
+    kind: &str,
+) -> Result<Vec<T>, SyncError> {
+    let Some(json) = store
+        .dictionary(integration_id, kind)
+        .await
+        .map_err(SyncError::store("reading a dictionary"))?
+    else {
+        return Ok(Vec::new());
+    };
+    // A dictionary saved by another version that no longer parses only costs names.
+    Ok(serde_json::from_str(&json).unwrap_or_else(|error| {
+        tracing::warn!(%error, kind, integration_id, "a stored dictionary could not be read; ignoring it");
+        Vec::new()
+    }))
+}
+
+impl Dictionaries {
+    /// The dictionaries saved by the integration's last run (empty before the first).
+    pub async fn load(store: &Store, integration_id: &str) -> Result<Dictionaries, SyncError> {
+        let mut d = Dictionaries::new();
+        d.set_pipelines(&load::<Pipeline>(store, integration_id, kinds::PIPELINES).await?);
+        d.set_loss_reasons(&load::<LossReason>(store, integration_id, kinds::LOSS_REASONS).await?);
+        d.set_sources(&load::<Source>(store, integration_id, kinds::SOURCES).await?);
+        d.set_lead_tags(&load::<Tag>(store, integration_id, kinds::LEAD_TAGS).await?);
+        d.set_contact_tags(&load::<Tag>(store, integration_id, kinds::CONTACT_TAGS).await?);
+        Ok(d)
+    }
+
+    /// The stored custom field definitions of leads or contacts.
+    pub async fn load_custom_fields(
+        store: &Store,
+        integration_id: &str,
+        contacts: bool,
+    ) -> Result<Vec<CustomField>, SyncError> {
+        let kind = if contacts {
+            kinds::CONTACT_CUSTOM_FIELDS
+        } else {
+            kinds::LEAD_CUSTOM_FIELDS
+        };
+        load(store, integration_id, kind).await
+    }
+}

@@ -1,3 +1,113 @@
-//! Leads: flattening now; the fetch-and-write run lands with the client.
+//! Leads: the live stream (by `updated_at`, flattened and upserted) and the deleted stream
+//! (`with=only_deleted`, flagged `is_deleted`). A restored lead comes back through the live
+//! stream (restoring changes its `updated_at`), and its upsert clears the flag.
 
 pub mod flatten;
+
+use kommo::{Direction, EntityOrder, LeadWith, LeadsQuery, Page};
+use kommo_model::Lead;
+use kommo_store::{Checkpoint, DeletedRef, EntityKind, StoreError};
+
+use crate::cursor::Position;
+use crate::flatten::FlattenContext;
+use crate::options::PAGE_SIZE;
+use crate::progress::Entity;
+use crate::stream::{Feed, RunContext};
+
+/// The checkpoint streams of leads.
+pub const STREAM: &str = "leads";
+pub const DELETED_STREAM: &str = "leads:deleted";
+
+fn query(position: Position) -> LeadsQuery {
+    let query = LeadsQuery::new()
+        .order(EntityOrder::UpdatedAt, Direction::Asc)
+        .limit(PAGE_SIZE)
+        .page(position.page);
+    match position.from {
+        Some(from) => query.updated_between(Some(from), None),
+        None => query,
+    }
+}
+
+async fn first_page(pages: kommo::Pages<Lead>) -> Result<Option<Page<Lead>>, kommo::Error> {
+    use futures::StreamExt as _;
+    let mut pages = pages;
+    pages.next().await.transpose()
+}
+
+pub(crate) struct LeadsFeed<'a> {
+    pub(crate) ctx: RunContext<'a>,
+}
+
+impl Feed for LeadsFeed<'_> {
+    type Item = Lead;
+    const ENTITY: Entity = Entity::Leads;
+    const STREAM: &'static str = STREAM;
+
+    async fn fetch(&self, position: Position) -> Result<Option<Page<Lead>>, kommo::Error> {
+        let query = query(position)
+            .with(LeadWith::Contacts)
+            .with(LeadWith::LossReason)
+            .with(LeadWith::SourceId);
+        first_page(self.ctx.client.leads(query)).await
+    }
+
+    fn key(item: &Lead) -> (i64, i64) {
+        (item.id, item.updated_at)
+    }
+
+    async fn write(&self, items: Vec<Lead>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let flatten = FlattenContext {
+            tenancy: self.ctx.tenancy,
+            inserted_at: chrono::Utc::now().timestamp_millis(),
+            dictionaries: self.ctx.dictionaries,
+        };
+        let rows: Vec<_> = items
+            .iter()
+            .map(|lead| flatten::lead_row(lead, &flatten))
+            .collect();
+        drop(items);
+        self.ctx
+            .store
+            .write_leads(self.ctx.tenancy, &rows, Some(&checkpoint))
+            .await?;
+        Ok(0)
+    }
+}
+
+pub(crate) struct DeletedLeadsFeed<'a> {
+    pub(crate) ctx: RunContext<'a>,
+}
+
+impl Feed for DeletedLeadsFeed<'_> {
+    type Item = Lead;
+    const ENTITY: Entity = Entity::DeletedLeads;
+    const STREAM: &'static str = DELETED_STREAM;
+
+    async fn fetch(&self, position: Position) -> Result<Option<Page<Lead>>, kommo::Error> {
+        first_page(self.ctx.client.deleted_leads(query(position))).await
+    }
+
+    fn key(item: &Lead) -> (i64, i64) {
+        (item.id, item.updated_at)
+    }
+
+    async fn write(&self, items: Vec<Lead>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let deleted: Vec<DeletedRef> = items
+            .iter()
+            .map(|l| DeletedRef {
+                id: l.id,
+                updated_at: l.updated_at,
+            })
+            .collect();
+        self.ctx
+            .store
+            .mark_deleted(
+                self.ctx.tenancy,
+                EntityKind::Lead,
+                &deleted,
+                Some(&checkpoint),
+            )
+            .await
+    }
+}

@@ -1,0 +1,90 @@
+//! How a run behaves (overlap, full re-sync, client settings, cancellation) and what it did.
+
+use std::time::Duration;
+
+use kommo::ClientConfig;
+use tokio_util::sync::CancellationToken;
+
+use crate::connect::Limiters;
+
+/// Kommo's largest page.
+pub const PAGE_SIZE: u32 = kommo_model::query::MAX_LIMIT;
+
+/// How far before its checkpoint an incremental run starts again: rows whose `updated_at`
+/// became visible late (or that share the checkpoint's second) are read again; upserts make
+/// the repeat harmless.
+pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(300);
+
+/// Settings of sync runs. Cheap to clone; clones share the limiters and the cancellation.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    pub overlap: Duration,
+    /// Read everything again from the start instead of from the checkpoints.
+    pub full: bool,
+    pub client: ClientConfig,
+    /// Stops runs between pages; what was committed stays.
+    pub cancel: CancellationToken,
+    pub limiters: Limiters,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self {
+            overlap: DEFAULT_OVERLAP,
+            full: false,
+            client: ClientConfig::default(),
+            cancel: CancellationToken::new(),
+            limiters: Limiters::new(),
+        }
+    }
+}
+
+/// Whether a run started from nothing or from checkpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// No complete pass yet (or `--full`): reads every row.
+    Full,
+    /// Reads what changed since the checkpoints (minus the overlap).
+    Incremental,
+}
+
+impl RunKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Full => "full",
+            Self::Incremental => "incremental",
+        }
+    }
+}
+
+/// What one stream of a run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreamStats {
+    /// Rows received (overlap repeats included) and written.
+    pub rows: u64,
+    /// Rows newly flagged deleted (deleted streams only).
+    pub flagged: u64,
+    pub pages: u64,
+}
+
+/// What a successful run did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSummary {
+    pub integration_id: String,
+    pub run_id: i64,
+    pub kind: RunKind,
+    pub leads: StreamStats,
+    pub deleted_leads: StreamStats,
+    pub contacts: StreamStats,
+    pub deleted_contacts: StreamStats,
+    pub pipeline_rows: u64,
+    pub users: u64,
+    /// Requests sent to Kommo (retries included).
+    pub requests: u64,
+    /// 429 answers received (zero when the limiter does its job).
+    pub rate_limited: u64,
+    pub elapsed: Duration,
+    /// Things that did not stop the run but left something unrefreshed (e.g. users of a
+    /// token without admin rights).
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,182 @@
+//! One sync run of one integration: dictionaries first (so rows resolve names), pipelines,
+//! users, then the leads and contacts streams with their deleted lists. The run and its
+//! outcome are recorded in the store's run history, failures with their message.
+
+use std::time::Instant;
+
+use kommo_store::rows::RowTenancy;
+use kommo_store::{Integration, RunOutcome, RunStatus, Store};
+
+use crate::connect::client_for;
+use crate::contacts::{ContactsFeed, DeletedContactsFeed};
+use crate::dictionaries;
+use crate::error::SyncError;
+use crate::leads::{self, DeletedLeadsFeed, LeadsFeed};
+use crate::metrics;
+use crate::options::{RunKind, RunSummary, StreamStats, SyncOptions};
+use crate::progress::{Progress, ProgressEvent};
+use crate::stream::{RunContext, run_stream};
+use crate::{pipelines, users};
+
+/// The tenancy rows of `integration` are written under.
+pub fn tenancy_of(integration: &Integration) -> RowTenancy {
+    RowTenancy {
+        integration_id: integration.id.clone(),
+        workspace_id: integration.workspace_id.clone(),
+        organization_id: integration.organization_id.clone(),
+    }
+}
+
+/// Syncs one integration once: a full pass the first time (resuming an interrupted one),
+/// incremental afterwards. The run is recorded whatever happens; an error is returned (and
+/// recorded) when the run could not finish, with everything committed before it kept.
+pub async fn sync_integration(
+    store: &Store,
+    integration: &Integration,
+    options: &SyncOptions,
+    progress: &Progress,
+) -> Result<RunSummary, SyncError> {
+    let id = integration.id.as_str();
+    let full_done = store
+        .checkpoint(id, leads::STREAM)
+        .await
+        .map_err(SyncError::store("reading a checkpoint"))?
+        .is_some_and(|c| c.full_sync_done);
+    let kind = if full_done && !options.full {
+        RunKind::Incremental
+    } else {
+        RunKind::Full
+    };
+    let run_id = store
+        .begin_run(id, kind.as_str())
+        .await
+        .map_err(SyncError::store("recording the run"))?;
+    progress.emit(ProgressEvent::RunStarted {
+        integration_id: id.to_owned(),
+        run_id,
+        kind,
+    });
+    let started_at = chrono::Utc::now().timestamp();
+    let started = Instant::now();
+    let limiter = options.limiters.for_integration(integration);
+    let before = limiter.stats();
+
+    let mut summary = RunSummary {
+        integration_id: id.to_owned(),
+        run_id,
+        kind,
+        leads: StreamStats::default(),
+        deleted_leads: StreamStats::default(),
+        contacts: StreamStats::default(),
+        deleted_contacts: StreamStats::default(),
+        pipeline_rows: 0,
+        users: 0,
+        requests: 0,
+        rate_limited: 0,
+        elapsed: Default::default(),
+        warnings: Vec::new(),
+    };
+    let result = run_parts(
+        store,
+        integration,
+        options,
+        progress,
+        limiter.clone(),
+        &mut summary,
+    )
+    .await;
+
+    let after = limiter.stats();
+    summary.requests = after.permits.saturating_sub(before.permits);
+    summary.rate_limited = after.rate_limited.saturating_sub(before.rate_limited);
+    summary.elapsed = started.elapsed();
+    let error = result.as_ref().err().map(ToString::to_string);
+    let outcome = RunOutcome {
+        status: if result.is_ok() {
+            RunStatus::Ok
+        } else {
+            RunStatus::Failed
+        },
+        leads_written: summary.leads.rows,
+        contacts_written: summary.contacts.rows,
+        pipelines_written: summary.pipeline_rows,
+        users_written: summary.users,
+        deleted_marked: summary.deleted_leads.flagged + summary.deleted_contacts.flagged,
+        requests: summary.requests,
+        error: error.clone(),
+    };
+    metrics::run_finished(
+        id,
+        result.is_ok(),
+        summary.requests,
+        summary.rate_limited,
+        summary.elapsed.as_secs_f64(),
+    );
+    if let Err(e) = &result {
+        tracing::warn!(integration = id, run_id, error = %e, "sync run failed");
+    } else {
+        metrics::run_succeeded(id, started_at);
+    }
+    let recorded = store
+        .finish_run(run_id, &outcome)
+        .await
+        .map_err(SyncError::store("recording the run's outcome"));
+    progress.emit(ProgressEvent::RunFinished {
+        integration_id: id.to_owned(),
+        ok: result.is_ok(),
+        message: error.unwrap_or_else(|| {
+            format!(
+                "{} run: {} leads, {} contacts, {} deleted flagged, {} requests in {:.1}s",
+                kind.as_str(),
+                summary.leads.rows,
+                summary.contacts.rows,
+                outcome.deleted_marked,
+                summary.requests,
+                summary.elapsed.as_secs_f64()
+            )
+        }),
+    });
+    result?;
+    recorded?;
+    Ok(summary)
+}
+
+async fn run_parts(
+    store: &Store,
+    integration: &Integration,
+    options: &SyncOptions,
+    progress: &Progress,
+    limiter: kommo::RateLimiter,
+    summary: &mut RunSummary,
+) -> Result<(), SyncError> {
+    let client =
+        client_for(store, integration, limiter, options.client.clone()).map_err(|source| {
+            SyncError::Client {
+                integration_id: integration.id.clone(),
+                source,
+            }
+        })?;
+    let tenancy = tenancy_of(integration);
+    let fetched = dictionaries::refresh(&client, store, &integration.id).await?;
+    summary.warnings.extend(fetched.warnings);
+    let ctx = RunContext {
+        store,
+        client: &client,
+        tenancy: &tenancy,
+        dictionaries: &fetched.dictionaries,
+        options,
+        progress,
+    };
+    summary.pipeline_rows = pipelines::write(&ctx, &fetched.pipelines).await?;
+    summary.users = users::sync(&ctx, &mut summary.warnings).await?.unwrap_or(0);
+    run_stream(&LeadsFeed { ctx }, &ctx, &mut summary.leads).await?;
+    run_stream(&DeletedLeadsFeed { ctx }, &ctx, &mut summary.deleted_leads).await?;
+    run_stream(&ContactsFeed { ctx }, &ctx, &mut summary.contacts).await?;
+    run_stream(
+        &DeletedContactsFeed { ctx },
+        &ctx,
+        &mut summary.deleted_contacts,
+    )
+    .await?;
+    Ok(())
+}
