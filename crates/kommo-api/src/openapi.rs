@@ -3,9 +3,9 @@
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{ContentBuilder, OpenApi, Ref, Required, ResponseBuilder};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{Modify, OpenApi as _};
 
 use crate::error::{InvalidParam, PROBLEM_JSON, Problem};
@@ -120,7 +120,144 @@ pub(crate) fn complete(mut api: OpenApi) -> OpenApi {
         operation.parameters = Some(table.iter().map(|spec| parameter(spec).into()).collect());
         add_error_responses(operation);
     }
+    if let Some(components) = api.components.as_mut() {
+        for (schema_name, fields) in FIELD_DOCS {
+            if let Some(RefOr::T(schema)) = components.schemas.get_mut(*schema_name) {
+                describe_fields(schema, fields);
+            }
+        }
+    }
     api
+}
+
+/// The JSON meaning of row fields (the row types' own comments describe how they are stored).
+const TIMESTAMP: &str =
+    "RFC 3339 UTC with milliseconds and `Z` (`2026-01-27T12:24:45.000Z`), or `null`.";
+const TAG_LIST: &str = "All of the row's tags, comma-separated in Kommo's order (`null` without tags; a tag \
+     without color contributes an empty item). For people and BI tools: a name may hold a comma, programs read `tags`.";
+const TAGS_JSON: &str =
+    "JSON text: an array of `{id, name, color}` in Kommo's order; `null` without tags.";
+const CUSTOM_FIELDS: &str =
+    "JSON text: Kommo's `custom_fields_values`; `null` when Kommo has none.";
+const COMMON_FIELDS: &[(&str, &str)] = &[
+    (
+        "integration_id",
+        "The integration (one Kommo account) the row was synced by.",
+    ),
+    ("workspace_id", "The workspace of that integration."),
+    ("organization_id", "The organization of that workspace."),
+    (
+        "document_id",
+        "Stable unique id of the row: a UUID v5 of integration, resource and Kommo id(s).",
+    ),
+    (
+        "inserted_at",
+        "When a sync last wrote this row (RFC 3339 UTC with milliseconds).",
+    ),
+];
+const LEAD_FIELDS: &[(&str, &str)] = &[
+    ("created_at", TIMESTAMP),
+    ("updated_at", TIMESTAMP),
+    ("closed_at", TIMESTAMP),
+    ("closest_task_at", TIMESTAMP),
+    ("tags", TAGS_JSON),
+    ("custom_fields_values", CUSTOM_FIELDS),
+    ("tag_id", TAG_LIST),
+    ("tag_name", TAG_LIST),
+    ("tag_color", TAG_LIST),
+    ("tag_id_first", "The first tag's id."),
+    ("tag_name_first", "The first tag's name."),
+    ("tag_color_first", "The first tag's color."),
+    (
+        "contacts_ids",
+        "Linked contact ids, comma-separated in Kommo's order; `null` when none.",
+    ),
+    ("loss_reason", "The loss reason's name."),
+    ("source_name", "The source's name."),
+    (
+        "company_id",
+        "Extra field (not in the published reference): the lead's linked company id.",
+    ),
+    (
+        "status_name",
+        "Extra field (not in the published reference): the name of the lead's status.",
+    ),
+    (
+        "pipeline_name",
+        "Extra field (not in the published reference): the name of the lead's pipeline.",
+    ),
+];
+const CONTACT_FIELDS: &[(&str, &str)] = &[
+    ("created_at", TIMESTAMP),
+    ("updated_at", TIMESTAMP),
+    ("closest_task_at", TIMESTAMP),
+    ("email", "The first value of the contact's EMAIL field."),
+    ("phone", "The first value of the contact's PHONE field."),
+    ("emails", "Every EMAIL value, comma-separated."),
+    ("phones", "Every PHONE value, comma-separated."),
+    (
+        "leads_ids",
+        "Linked lead ids, comma-separated; `null` when none.",
+    ),
+    ("tags", TAGS_JSON),
+    ("custom_fields_values", CUSTOM_FIELDS),
+    ("tag_id", TAG_LIST),
+    ("tag_name", TAG_LIST),
+    ("tag_color", TAG_LIST),
+];
+const PIPELINE_FIELDS: &[(&str, &str)] = &[
+    ("sort", "The status's sort key within its pipeline."),
+    ("color", "The status's color."),
+    (
+        "type",
+        "The status's type: 1 for the incoming-leads stage, 0 for any other.",
+    ),
+    (
+        "is_editable",
+        "Whether the status can be edited (false for 142 won and 143 lost).",
+    ),
+    (
+        "is_main",
+        "Extra field (not in the published reference): whether this is the account's main pipeline.",
+    ),
+    (
+        "is_archive",
+        "Extra field (not in the published reference): whether the pipeline is archived.",
+    ),
+];
+const USER_FIELDS: &[(&str, &str)] = &[("rights", "JSON text: Kommo's rights object of the user.")];
+const FIELD_DOCS: &[(&str, &[(&str, &str)])] = &[
+    ("LeadRow", LEAD_FIELDS),
+    ("ContactRow", CONTACT_FIELDS),
+    ("PipelineRow", PIPELINE_FIELDS),
+    ("UserRow", USER_FIELDS),
+    ("RowTenancy", COMMON_FIELDS),
+    ("LeadRow", COMMON_FIELDS),
+    ("ContactRow", COMMON_FIELDS),
+    ("PipelineRow", COMMON_FIELDS),
+    ("UserRow", COMMON_FIELDS),
+];
+
+/// Sets the description of each named property, wherever it sits in the schema (a row type
+/// with flattened tenancy is an `allOf`).
+fn describe_fields(schema: &mut Schema, fields: &[(&str, &str)]) {
+    match schema {
+        Schema::Object(object) => {
+            for (name, description) in fields {
+                if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(*name) {
+                    property.description = Some((*description).to_owned());
+                }
+            }
+        }
+        Schema::AllOf(all) => {
+            for item in &mut all.items {
+                if let RefOr::T(inner) = item {
+                    describe_fields(inner, fields);
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
 fn parameter(spec: &ParamSpec) -> Parameter {
