@@ -125,10 +125,9 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     let base_url = sim.base_url();
     let token = sim.access_token();
     if args.json {
-        println!(
-            "{}",
-            serde_json::json!({"base_url": base_url, "access_token": token})
-        );
+        // Written by hand to keep the documented key order (serde_json sorts map keys).
+        let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
+        println!("{{\"base_url\":{},\"access_token\":{}}}", quote(&base_url), quote(&token));
     } else {
         let app = sim.oauth_app();
         println!(
