@@ -1,10 +1,18 @@
 //! The subcommands, one module each.
 
 pub(crate) mod bench;
+pub(crate) mod common;
+pub(crate) mod demo;
+pub(crate) mod serve;
 pub(crate) mod sim;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
+    /// Everything in one command: a simulated Kommo account, a full sync into a fresh SQLite
+    /// file, and the data API on localhost with ready-to-paste requests.
+    Demo(demo::DemoArgs),
+    /// Serve the data API, and sync every integration in the same process.
+    Serve(serve::ServeArgs),
     /// Run the Kommo simulator: a Kommo-compatible API v4 server with a generated account.
     Sim(sim::SimArgs),
     /// Measure the simulator, the client, sync and the data API, and print the figures.
@@ -14,6 +22,8 @@ pub(crate) enum Command {
 
 pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
     match command {
+        Command::Demo(args) => demo::run(args).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Sim(args) => sim::run(args).await,
         Command::Bench(command) => bench::run(command).await,
     }

@@ -1,0 +1,150 @@
+//! `kommo-data serve`: the data API and, in the same process, the sync scheduler for every
+//! integration, until SIGINT or SIGTERM.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kommo_store::Store;
+use kommo_sync::{Scheduler, SyncOptions};
+use tokio_util::sync::CancellationToken;
+
+use super::common::{DatabaseArgs, init_logging, redact_url};
+
+/// Serve the data API (and sync every integration in the background).
+#[derive(Debug, clap::Args)]
+pub(crate) struct ServeArgs {
+    /// Port to listen on (0 = any free port).
+    #[arg(long, default_value_t = 8080, env = "KOMMO_DATA_PORT")]
+    port: u16,
+    /// Address to listen on; `0.0.0.0` to accept connections from other machines.
+    #[arg(long, default_value = "127.0.0.1", env = "KOMMO_DATA_HOST")]
+    host: IpAddr,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Do not run the sync scheduler in this process (e.g. when `sync --worker` processes do).
+    #[arg(long)]
+    no_sync: bool,
+    /// Seconds between the starts of two sync rounds over all integrations.
+    #[arg(long, default_value_t = 300, env = "KOMMO_DATA_SYNC_INTERVAL_SECS")]
+    sync_interval_secs: u64,
+    /// Log JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging(args.log_json);
+    let store = args.database.open().await?;
+    let addr = SocketAddr::new(args.host, args.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("could not listen on {addr}"))?;
+    let local = listener.local_addr().context("reading the bound address")?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+
+    let sync = if args.no_sync {
+        tracing::info!("sync scheduler off (--no-sync)");
+        None
+    } else {
+        let interval = Duration::from_secs(args.sync_interval_secs.max(1));
+        Some(spawn_scheduler(
+            store.clone(),
+            interval,
+            shutdown.child_token(),
+        ))
+    };
+
+    tracing::info!(
+        addr = %local,
+        database = %redact_url(&args.database.database),
+        "data API listening: /v1/kommo/{{leads,contacts,pipelines,users}}, /docs, /openapi.json, /healthz, /metrics"
+    );
+    let app = kommo_api::app(kommo_api::AppState::new(store.clone()));
+    let served = kommo_api::serve(listener, app, shutdown.clone()).await;
+    shutdown.cancel();
+    if let Some(sync) = sync {
+        tracing::info!("waiting for the running sync page to commit");
+        match sync.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::error!(error = %error, "the sync scheduler stopped with an error")
+            }
+            Err(error) => tracing::error!(error = %error, "the sync scheduler panicked"),
+        }
+    }
+    store.close().await;
+    served.context("the HTTP server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Runs sync rounds over every integration every `interval` until `cancel` fires; a run in
+/// progress stops between pages, so the page being written commits or rolls back whole.
+pub(crate) fn spawn_scheduler(
+    store: Store,
+    interval: Duration,
+    cancel: CancellationToken,
+) -> tokio::task::JoinHandle<Result<(), kommo_sync::SyncError>> {
+    // Installs the process-wide metrics recorder before the first run reports anything.
+    drop(kommo_api::metrics::prometheus());
+    let options = SyncOptions {
+        cancel: cancel.clone(),
+        ..SyncOptions::default()
+    };
+    let scheduler = Scheduler::new(store, options).interval(interval);
+    tokio::spawn(async move {
+        scheduler
+            .run_until(cancel, |results| {
+                for (integration_id, result) in results {
+                    match result {
+                        Ok(summary) => tracing::info!(
+                            integration_id,
+                            kind = summary.kind.as_str(),
+                            leads = summary.leads.rows,
+                            contacts = summary.contacts.rows,
+                            requests = summary.requests,
+                            elapsed_ms =
+                                u64::try_from(summary.elapsed.as_millis()).unwrap_or(u64::MAX),
+                            "sync run finished"
+                        ),
+                        Err(error) => {
+                            tracing::warn!(integration_id, error = %error, "sync run failed")
+                        }
+                    }
+                }
+            })
+            .await
+    })
+}
+
+/// Cancels `token` on SIGINT (Ctrl-C) or SIGTERM.
+pub(crate) async fn cancel_on_signal(token: CancellationToken) {
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    token.cancel();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
