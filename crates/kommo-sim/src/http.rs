@@ -197,6 +197,16 @@ pub(crate) fn hal_status<T: Serialize>(status: StatusCode, value: &T) -> Respons
     }
 }
 
+/// A 200 with an already serialised HAL body.
+pub(crate) fn hal_bytes(body: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(body));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/hal+json"),
+    );
+    response
+}
+
 /// 204 with an empty body and no content type: no entities.
 pub(crate) fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()

@@ -67,6 +67,7 @@ mod activity;
 mod api;
 mod config;
 mod control;
+mod fast;
 mod generate;
 mod http;
 mod index;
