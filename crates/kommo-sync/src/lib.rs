@@ -17,6 +17,7 @@ pub mod dictionaries;
 mod error;
 pub mod flatten;
 pub mod leads;
+mod links;
 pub mod metrics;
 mod options;
 pub mod pipelines;

@@ -79,6 +79,9 @@ pub struct RunSummary {
     pub deleted_contacts: StreamStats,
     pub pipeline_rows: u64,
     pub users: u64,
+    /// Rows read again because a link changed on the other side (see `links`).
+    pub relinked_leads: u64,
+    pub relinked_contacts: u64,
     /// Requests sent to Kommo (retries included).
     pub requests: u64,
     /// 429 answers received (zero when the limiter does its job).

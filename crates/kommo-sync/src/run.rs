@@ -12,6 +12,7 @@ use crate::contacts::{ContactsFeed, DeletedContactsFeed};
 use crate::dictionaries;
 use crate::error::SyncError;
 use crate::leads::{self, DeletedLeadsFeed, LeadsFeed};
+use crate::links::{self, LinkLog};
 use crate::metrics;
 use crate::options::{RunKind, RunSummary, StreamStats, SyncOptions};
 use crate::progress::{Progress, ProgressEvent};
@@ -71,6 +72,8 @@ pub async fn sync_integration(
         deleted_contacts: StreamStats::default(),
         pipeline_rows: 0,
         users: 0,
+        relinked_leads: 0,
+        relinked_contacts: 0,
         requests: 0,
         rate_limited: 0,
         elapsed: Default::default(),
@@ -159,6 +162,7 @@ async fn run_parts(
     let tenancy = tenancy_of(integration);
     let fetched = dictionaries::refresh(&client, store, &integration.id).await?;
     summary.warnings.extend(fetched.warnings);
+    let links = LinkLog::new(summary.kind == RunKind::Incremental);
     let ctx = RunContext {
         store,
         client: &client,
@@ -166,6 +170,7 @@ async fn run_parts(
         dictionaries: &fetched.dictionaries,
         options,
         progress,
+        links: &links,
     };
     summary.pipeline_rows = pipelines::write(&ctx, &fetched.pipelines).await?;
     summary.users = users::sync(&ctx, &mut summary.warnings).await?.unwrap_or(0);
@@ -178,5 +183,8 @@ async fn run_parts(
         &mut summary.deleted_contacts,
     )
     .await?;
+    let repaired = links::repair(&ctx, &links).await?;
+    summary.relinked_leads = repaired.leads;
+    summary.relinked_contacts = repaired.contacts;
     Ok(())
 }

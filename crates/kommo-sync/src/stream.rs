@@ -30,6 +30,7 @@ pub(crate) struct RunContext<'a> {
     pub(crate) dictionaries: &'a Dictionaries,
     pub(crate) options: &'a SyncOptions,
     pub(crate) progress: &'a Progress,
+    pub(crate) links: &'a crate::links::LinkLog,
 }
 
 /// A stream of Kommo items ordered by `updated_at`, and how its pages are stored.

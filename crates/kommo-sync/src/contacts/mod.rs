@@ -62,6 +62,7 @@ impl Feed for ContactsFeed<'_> {
             inserted_at: chrono::Utc::now().timestamp_millis(),
             dictionaries: self.ctx.dictionaries,
         };
+        self.ctx.links.contacts(items.iter());
         let rows: Vec<_> = items
             .iter()
             .map(|c| flatten::contact_row(c, &flatten))
@@ -98,6 +99,7 @@ impl Feed for DeletedContactsFeed<'_> {
     }
 
     async fn write(&self, items: Vec<Contact>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        self.ctx.links.deleted_contacts(items.iter().map(|c| c.id));
         let deleted: Vec<DeletedRef> = items
             .iter()
             .map(|c| DeletedRef {

@@ -62,6 +62,7 @@ impl Feed for LeadsFeed<'_> {
             inserted_at: chrono::Utc::now().timestamp_millis(),
             dictionaries: self.ctx.dictionaries,
         };
+        self.ctx.links.leads(items.iter());
         let rows: Vec<_> = items
             .iter()
             .map(|lead| flatten::lead_row(lead, &flatten))
@@ -93,6 +94,7 @@ impl Feed for DeletedLeadsFeed<'_> {
     }
 
     async fn write(&self, items: Vec<Lead>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        self.ctx.links.deleted_leads(items.iter().map(|l| l.id));
         let deleted: Vec<DeletedRef> = items
             .iter()
             .map(|l| DeletedRef {

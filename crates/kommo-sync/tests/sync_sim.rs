@@ -1,0 +1,264 @@
+//! Sync runs against the simulator: full then incremental, deletions and restores, rows
+//! changing during a run, bulk edits within one second; the store must equal the account.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use kommo_sim::{Activity, SimConfig, Simulator};
+use kommo_sync::{Entity, Progress, ProgressEvent, RunKind, SyncOptions, sync_integration};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_then_incremental_equals_the_account() {
+    for (db, test) in common::stores().await {
+        let sim = Simulator::start(SimConfig::unlimited().with_leads(3_000).with_seed(7))
+            .await
+            .unwrap();
+        let store = &test.store;
+        let integration = common::integration(store, &format!("full-{db}"), &sim).await;
+        let options = SyncOptions::default();
+
+        let first = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(first.kind, RunKind::Full, "{db}");
+        assert!(
+            first.leads.rows >= 3_000 - sim.control().deleted_lead_count() as u64,
+            "{db}: {first:?}"
+        );
+        assert_eq!(first.rate_limited, 0);
+        let live = common::assert_store_matches(store, &integration, &sim).await;
+        assert!(live > 2_000, "{db}: {live} live leads compared");
+
+        // Creates, updates, stage moves, deletions and restores, then an incremental run.
+        let activity = Activity {
+            per_second: 1.0,
+            create: 3,
+            update: 4,
+            move_stage: 3,
+            delete: 2,
+            restore: 1,
+        };
+        sim.control().run_activity_steps(&activity, 400, 99);
+        let second = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(second.kind, RunKind::Incremental, "{db}");
+        // About 350 changed leads, all in one second: a few pages, not the whole account again.
+        let live_pages = (live as u64).div_ceil(250);
+        assert!(
+            first.leads.pages >= live_pages && first.leads.pages <= live_pages + 2,
+            "{db}: {first:?}"
+        );
+        assert!(second.leads.pages <= 3, "{db}: {second:?}");
+        assert!(
+            second.requests < first.requests,
+            "{db}: incremental {} requests vs full {}",
+            second.requests,
+            first.requests
+        );
+        common::assert_store_matches(store, &integration, &sim).await;
+
+        let runs = store.runs(&integration.id, 10).await.unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(
+            runs.iter()
+                .all(|r| r.status == kommo_store::RunStatus::Ok && r.error.is_none()),
+            "{runs:?}"
+        );
+        test.cleanup().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_leads_are_flagged_and_restored_ones_unflagged() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(500).with_seed(3))
+        .await
+        .unwrap();
+    for (db, test) in common::stores().await {
+        let store = &test.store;
+        let integration = common::integration(store, &format!("del-{db}"), &sim).await;
+        let options = SyncOptions::default();
+        sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        let ids = sim.control().lead_ids();
+        let (gone, back) = (ids[10], ids[20]);
+        assert!(sim.control().delete_lead(gone) && sim.control().delete_lead(back));
+        let summary = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(summary.deleted_leads.flagged, 2, "{db}: {summary:?}");
+        let flagged = |rows: &[kommo_store::rows::LeadRow], id: i64| {
+            rows.iter().find(|r| r.lead_id == id).map(|r| r.is_deleted)
+        };
+        let rows = store.all_lead_rows(&integration.id).await.unwrap();
+        assert_eq!(
+            (flagged(&rows, gone), flagged(&rows, back)),
+            (Some(true), Some(true)),
+            "{db}"
+        );
+
+        // Kommo stamps the restore a second later at least once the clock moves; wait for it
+        // so the restore is newer than the deletion, as it is in the real service.
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        assert!(sim.control().restore_lead(back));
+        sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        let rows = store.all_lead_rows(&integration.id).await.unwrap();
+        assert_eq!(
+            (flagged(&rows, gone), flagged(&rows, back)),
+            (Some(true), Some(false)),
+            "{db}"
+        );
+        let counts = store.counts(&integration.id).await.unwrap();
+        assert!(counts.deleted_leads >= 1, "{db}: {counts:?}");
+        common::assert_store_matches(store, &integration, &sim).await;
+        test.cleanup().await.unwrap();
+    }
+}
+
+/// Leads change all through a full run: every lead whose last change came before the leads
+/// stream finished must be stored in its final state, and nothing may be missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_changing_during_a_run_are_not_skipped() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(6_000).with_seed(11))
+        .await
+        .unwrap();
+    let test = kommo_store::testing::TestStore::sqlite(kommo_store::Keys::generate())
+        .await
+        .unwrap();
+    let store = &test.store;
+    let integration = common::integration(store, "moving", &sim).await;
+    // Slow the scan down so that many changes land in the middle of it.
+    sim.control().set_faults(kommo_sim::Faults {
+        latency_ms: 30,
+        ..Default::default()
+    });
+    sim.control().start_activity(Activity {
+        per_second: 150.0,
+        create: 2,
+        update: 6,
+        move_stage: 3,
+        delete: 0,
+        restore: 0,
+    });
+    let leads_done: Arc<Mutex<Option<i64>>> = Arc::default();
+    let seen = leads_done.clone();
+    let progress = Progress::callback(move |event| {
+        if let ProgressEvent::EntityDone(p) = event
+            && p.entity == Entity::Leads
+        {
+            *seen.lock().unwrap() = Some(chrono::Utc::now().timestamp());
+        }
+    });
+    let summary = sync_integration(store, &integration, &SyncOptions::default(), &progress)
+        .await
+        .unwrap();
+    sim.control().stop_activity();
+    sim.control().set_faults(kommo_sim::Faults::default());
+    let done = leads_done
+        .lock()
+        .unwrap()
+        .expect("the leads stream finished");
+
+    let dictionaries = kommo_sync::Dictionaries::load(store, &integration.id)
+        .await
+        .unwrap();
+    let tenancy = kommo_sync::tenancy_of(&integration);
+    let ctx = kommo_sync::FlattenContext {
+        tenancy: &tenancy,
+        inserted_at: 0,
+        dictionaries: &dictionaries,
+    };
+    let stored: std::collections::HashMap<i64, kommo_store::rows::LeadRow> = store
+        .all_lead_rows(&integration.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|mut r| {
+            r.inserted_at = 0;
+            (r.lead_id, r)
+        })
+        .collect();
+    let mut settled = 0;
+    let mut changed_during_run = 0;
+    for id in sim.control().lead_ids() {
+        let lead = sim.control().lead(id).unwrap();
+        // Changes within the last second before the end may or may not have been served.
+        if lead.updated_at >= done - 1 {
+            continue;
+        }
+        settled += 1;
+        if lead.updated_at > chrono::Utc::now().timestamp() - summary.elapsed.as_secs() as i64 - 2 {
+            changed_during_run += 1;
+        }
+        let want = kommo_sync::lead_row(&lead, &ctx);
+        assert_eq!(
+            stored.get(&id),
+            Some(&want),
+            "lead {id} (updated_at {}) is missing or stale",
+            lead.updated_at
+        );
+    }
+    assert!(settled > 5_000, "{settled}");
+    assert!(
+        changed_during_run > 100,
+        "the run must overlap real changes: {changed_during_run}"
+    );
+    test.cleanup().await.unwrap();
+}
+
+/// A bulk edit gives hundreds of leads one `updated_at` second: more than a page of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_edit_within_one_second_is_read_completely() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(2_000).with_seed(5))
+        .await
+        .unwrap();
+    let test = kommo_store::testing::TestStore::sqlite(kommo_store::Keys::generate())
+        .await
+        .unwrap();
+    let store = &test.store;
+    let integration = common::integration(store, "bulk", &sim).await;
+    sync_integration(
+        store,
+        &integration,
+        &SyncOptions::default(),
+        &Progress::none(),
+    )
+    .await
+    .unwrap();
+    let only_updates = Activity {
+        per_second: 1.0,
+        create: 0,
+        update: 1,
+        move_stage: 1,
+        delete: 0,
+        restore: 0,
+    };
+    sim.control().run_activity_steps(&only_updates, 900, 1);
+    let mut per_second = std::collections::HashMap::<i64, usize>::new();
+    for id in sim.control().lead_ids() {
+        *per_second
+            .entry(sim.control().lead(id).unwrap().updated_at)
+            .or_default() += 1;
+    }
+    assert!(
+        per_second.values().any(|n| *n > 250),
+        "the edit must put more than a page in one second"
+    );
+    let summary = sync_integration(
+        store,
+        &integration,
+        &SyncOptions::default(),
+        &Progress::none(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.kind, RunKind::Incremental);
+    common::assert_store_matches(store, &integration, &sim).await;
+    test.cleanup().await.unwrap();
+}
