@@ -5,6 +5,7 @@
     dead_code,
     reason = "each test binary uses a different part of this module"
 )]
+#![allow(clippy::print_stderr, reason = "a test says why it skips its Postgres part")]
 
 use std::collections::BTreeMap;
 
