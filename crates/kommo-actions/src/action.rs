@@ -1,10 +1,15 @@
 //! What every action declares: its name, its meaning, what kind of change it makes, and the
 //! Rust type of its input (from which its JSON Schema is generated).
 
+use std::future::Future;
+
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
+use crate::context::ActionContext;
+use crate::failure::Failure;
 use crate::input::CheckInput;
 
 /// What an action does to the Kommo account, for callers that treat reads and writes
@@ -48,5 +53,33 @@ pub(crate) trait Action {
     /// What it does, for the caller choosing an action.
     const DESCRIPTION: &'static str;
     const KIND: ActionKind;
-    type Input: DeserializeOwned + JsonSchema + CheckInput;
+    type Input: DeserializeOwned + JsonSchema + CheckInput + Send;
+
+    /// Runs the action against Kommo (the input is already checked).
+    fn execute(
+        input: Self::Input,
+        ctx: &ActionContext,
+    ) -> impl Future<Output = Result<Done, Failure>> + Send;
+}
+
+/// What a successful action returns.
+#[derive(Debug)]
+pub(crate) struct Done {
+    /// The envelope's `data`.
+    pub(crate) data: Value,
+    /// Set when the write reached Kommo but refreshing the local store did not succeed.
+    pub(crate) warning: Option<String>,
+}
+
+impl Done {
+    pub(crate) fn data(data: Value) -> Self {
+        Self {
+            data,
+            warning: None,
+        }
+    }
+
+    pub(crate) fn with_warning(data: Value, warning: Option<String>) -> Self {
+        Self { data, warning }
+    }
 }

@@ -1,5 +1,7 @@
 //! The catalog: every action by name, with its description and input JSON Schema.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::OnceLock;
 
 use serde::Serialize;
@@ -7,6 +9,8 @@ use serde_json::Value;
 
 use crate::action::{Action, ActionKind};
 use crate::actions::{companies, contacts, custom_fields, leads, pipelines, statuses, tasks};
+use crate::context::ActionContext;
+use crate::envelope::Envelope;
 use crate::input::{InputError, parse, schema_for};
 
 /// An action as callers discover it.
@@ -23,10 +27,17 @@ pub struct ActionInfo {
 }
 
 type CheckFn = fn(&Value, &Value) -> Result<(), InputError>;
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+type RunFn = for<'a> fn(
+    &'a Value,
+    &'a Value,
+    &'a ActionContext,
+) -> BoxFuture<'a, Result<Envelope, InputError>>;
 
 struct Entry {
     info: ActionInfo,
     check: CheckFn,
+    run: RunFn,
 }
 
 fn entry<A: Action>() -> Entry {
@@ -39,11 +50,44 @@ fn entry<A: Action>() -> Entry {
             input_schema: schema_for::<A::Input>(),
         },
         check: check_input::<A>,
+        run: run_action::<A>,
     }
 }
 
 fn check_input<A: Action>(input: &Value, schema: &Value) -> Result<(), InputError> {
     parse::<A::Input>(input, schema).map(drop)
+}
+
+fn run_action<'a, A: Action>(
+    input: &'a Value,
+    schema: &'a Value,
+    ctx: &'a ActionContext,
+) -> BoxFuture<'a, Result<Envelope, InputError>> {
+    Box::pin(async move {
+        let input = parse::<A::Input>(input, schema)?;
+        let started = std::time::Instant::now();
+        let outcome = A::execute(input, ctx).await;
+        let elapsed_ms = started.elapsed().as_millis();
+        Ok(match outcome {
+            Ok(done) => {
+                tracing::info!(
+                    action = A::NAME,
+                    elapsed_ms,
+                    stale_store = done.warning.is_some(),
+                    "action succeeded"
+                );
+                match done.warning {
+                    Some(warning) => Envelope::success_with_warning(done.data, warning),
+                    None => Envelope::success(done.data),
+                }
+            }
+            Err(failure) => {
+                let message = failure.message();
+                tracing::info!(action = A::NAME, elapsed_ms, error = %message, "action refused or failed");
+                Envelope::failure(message)
+            }
+        })
+    })
 }
 
 fn entries() -> &'static [Entry] {
@@ -106,6 +150,31 @@ impl Catalog {
         })?;
         (entry.check)(input, &entry.info.input_schema).map_err(CatalogError::InvalidInput)
     }
+
+    /// Runs the action `name` with `input` (a JSON object of its parameters) against `ctx`.
+    ///
+    /// `Ok` whenever the action ran, also when Kommo refused it (`successful: false` and
+    /// Kommo's reasons in `error`). `Err` when there is no such action, or when the input
+    /// breaks the action's schema: then nothing was sent to Kommo.
+    pub async fn execute(
+        name: &str,
+        input: &Value,
+        ctx: &ActionContext,
+    ) -> Result<Envelope, CatalogError> {
+        let entry = find(name).ok_or_else(|| CatalogError::UnknownAction {
+            name: name.to_owned(),
+        })?;
+        (entry.run)(input, &entry.info.input_schema, ctx)
+            .await
+            .map_err(CatalogError::InvalidInput)
+    }
+}
+
+impl CatalogError {
+    /// The envelope a caller gets for this error: `successful: false`, the reason in `error`.
+    pub fn to_envelope(&self) -> Envelope {
+        Envelope::failure(self.to_string())
+    }
 }
 
 /// Why the catalog did not run an action.
@@ -144,7 +213,9 @@ mod tests {
 
     /// Every parameter of the catalog with its type and required flag, as the seed lists them.
     /// `object[]` and `array` are arrays; `integer[]` and `string[]` arrays of that type.
-    const PARAMETERS: &[(&str, &[(&str, &str, bool)])] = &[
+    /// (parameter, type, required)
+    type Parameter = (&'static str, &'static str, bool);
+    const PARAMETERS: &[(&str, &[Parameter])] = &[
         (
             "KOMMO_CREATE_COMPANY",
             &[

@@ -9,10 +9,18 @@ mod action;
 mod actions;
 mod catalog;
 mod common;
+mod context;
 mod envelope;
+mod failure;
 mod input;
+mod write_through;
 
 pub use action::ActionKind;
 pub use catalog::{ActionInfo, Catalog, CatalogError};
+pub use context::ActionContext;
 pub use envelope::Envelope;
 pub use input::InputError;
+/// What [`ActionContext::for_integration`] takes, re-exported so callers need not depend on
+/// the client and sync crates for them.
+pub use kommo::ClientConfig;
+pub use kommo_sync::Limiters;

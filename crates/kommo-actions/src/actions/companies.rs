@@ -5,11 +5,16 @@ use kommo_model::query::ListQuery;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionKind};
+use serde_json::json;
+
+use crate::action::{Action, ActionKind, Done};
+use crate::actions::{echo_request_id, one_page, single_id};
 use crate::common::{
     CustomFieldValuesInput, DateRange, SortDirection, TagInput, check_custom_fields, check_range,
     check_tags, custom_fields_to_wire, tags_to_wire,
 };
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
 
 /// The fields of a company to create (also the company of a complex lead add).
@@ -87,6 +92,38 @@ impl Action for CreateCompany {
         company from the given fields and returns it as Kommo stored it (`data.company`), with its new `id`.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = CompanyFields;
+
+    async fn execute(input: CompanyFields, ctx: &ActionContext) -> Result<Done, Failure> {
+        let added = ctx
+            .client()
+            .add_companies(vec![input.to_request()])
+            .await
+            .map_err(Failure::kommo(Fields::NONE))?;
+        let id = single_id(&added, "company")?;
+        Ok(read_back(ctx, id, input.request_id.as_deref()).await)
+    }
+}
+
+/// The company as Kommo now has it; its id and a note when it cannot be read back.
+async fn read_back(ctx: &ActionContext, id: i64, request_id: Option<&str>) -> Done {
+    match ctx.client().company(id, &[]).await {
+        Ok(Some(company)) => {
+            Done::data(json!({ "company": echo_request_id(&company, request_id) }))
+        }
+        Ok(None) => Done::with_warning(
+            json!({ "company": echo_request_id(&json!({ "id": id }), request_id) }),
+            Some(format!(
+                "the company {id} was saved in Kommo but could not be read back"
+            )),
+        ),
+        Err(error) => Done::with_warning(
+            json!({ "company": echo_request_id(&json!({ "id": id }), request_id) }),
+            Some(format!(
+                "the company {id} was saved in Kommo but could not be read back: {}",
+                Failure::kommo(Fields::NONE)(error).message()
+            )),
+        ),
+    }
 }
 
 impl CheckInput for CompanyFields {
@@ -107,6 +144,14 @@ impl Action for UpdateCompany {
         given and returns the company as Kommo now has it (`data.company`).";
     const KIND: ActionKind = ActionKind::Update;
     type Input = UpdateCompanyInput;
+
+    async fn execute(input: UpdateCompanyInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        ctx.client()
+            .update_company(input.company_id, input.to_request())
+            .await
+            .map_err(Failure::kommo(Fields::id("company_id")))?;
+        Ok(read_back(ctx, input.company_id, input.request_id.as_deref()).await)
+    }
 }
 
 /// The company to update and the fields to change.
@@ -197,6 +242,10 @@ impl Action for ListCompanies {
         (`data.companies`) with `data.page`, `data.limit` and `data.next_page` (null on the last page).";
     const KIND: ActionKind = ActionKind::Read;
     type Input = ListCompaniesInput;
+
+    async fn execute(input: ListCompaniesInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        one_page(input.to_query(), |q| ctx.client().companies(q), "companies").await
+    }
 }
 
 /// Related data a company list can include.

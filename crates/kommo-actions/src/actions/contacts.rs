@@ -5,12 +5,18 @@ use kommo_model::query::{ListQuery, Range};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionKind};
+use serde_json::json;
+
+use crate::action::{Action, ActionKind, Done};
+use crate::actions::{echo_request_id, one_page};
 use crate::common::{
     CustomFieldValuesInput, DateRange, SortDirection, TagInput, check_custom_fields, check_range,
     check_tags, custom_fields_to_wire, single_order, tags_to_wire,
 };
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
+use crate::write_through;
 
 /// The fields of a contact to create (an item of KOMMO_CREATE_CONTACT's `contacts`, or the
 /// contact of a complex lead add).
@@ -97,6 +103,35 @@ impl Action for CreateContact {
         Kommo stored them (`data.contacts`, in input order), with their new `id`s.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = CreateContactInput;
+
+    async fn execute(input: CreateContactInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let requests = input
+            .contacts
+            .iter()
+            .map(ContactFields::to_request)
+            .collect();
+        let added = ctx
+            .client()
+            .add_contacts(requests)
+            .await
+            .map_err(Failure::kommo(Fields::items("contacts")))?;
+        let ids: Vec<i64> = added.iter().map(|a| a.id).collect();
+        let (found, warning) = write_through::refresh_contacts(ctx, &ids).await;
+        // In input order, with the caller's request ids; a contact that could not be read
+        // back is given by its id.
+        let contacts: Vec<_> = ids
+            .iter()
+            .zip(&input.contacts)
+            .map(|(id, given)| {
+                let request_id = given.request_id.as_deref();
+                match found.iter().find(|c| c.id == *id) {
+                    Some(contact) => echo_request_id(contact, request_id),
+                    None => echo_request_id(&json!({ "id": id }), request_id),
+                }
+            })
+            .collect();
+        Ok(Done::with_warning(json!({ "contacts": contacts }), warning))
+    }
 }
 
 /// The contacts to create.
@@ -129,6 +164,19 @@ impl Action for UpdateContact {
         returns the contact as Kommo now has it (`data.contact`).";
     const KIND: ActionKind = ActionKind::Update;
     type Input = UpdateContactInput;
+
+    async fn execute(input: UpdateContactInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        ctx.client()
+            .update_contact(input.id, input.to_request())
+            .await
+            .map_err(Failure::kommo(Fields::id("id")))?;
+        let (found, warning) = write_through::refresh_contacts(ctx, &[input.id]).await;
+        let contact = match found.first() {
+            Some(contact) => echo_request_id(contact, input.request_id.as_deref()),
+            None => echo_request_id(&json!({ "id": input.id }), input.request_id.as_deref()),
+        };
+        Ok(Done::with_warning(json!({ "contact": contact }), warning))
+    }
 }
 
 /// The contact to update and the fields to change.
@@ -222,6 +270,13 @@ impl Action for ListContacts {
         `data.page`, `data.limit` and `data.next_page` (null on the last page); filters combine with AND.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = ListContactsInput;
+
+    async fn execute(input: ListContactsInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let query = input.to_query().map_err(|e| Failure::Unexpected {
+            detail: e.to_string(),
+        })?;
+        one_page(query, |q| ctx.client().contacts(q), "contacts").await
+    }
 }
 
 /// Related data a contact list can include.

@@ -3,8 +3,12 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionKind};
+use serde_json::json;
+
+use crate::action::{Action, ActionKind, Done};
 use crate::common::CustomFieldEntity;
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::CheckInput;
 
 // ---------------------------------------------------------------------------------------
@@ -20,6 +24,23 @@ impl Action for ListCustomFields {
         the ids in `custom_fields_values` when creating or updating.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = ListCustomFieldsInput;
+
+    async fn execute(input: ListCustomFieldsInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let entity = match input.entity_type {
+            CustomFieldEntity::Leads => kommo::EntityType::Leads,
+            CustomFieldEntity::Contacts => kommo::EntityType::Contacts,
+            CustomFieldEntity::Companies => kommo::EntityType::Companies,
+        };
+        let fields = ctx
+            .client()
+            .custom_fields(entity)
+            .collect_all()
+            .await
+            .map_err(Failure::kommo(Fields::NONE))?;
+        Ok(Done::data(
+            json!({ "entity_type": input.entity_type.as_str(), "custom_fields": fields }),
+        ))
+    }
 }
 
 /// Whose custom fields.

@@ -5,16 +5,21 @@ use kommo_model::query::ListQuery;
 use kommo_model::{CompanyRequest, ContactRequest, LeadEmbeddedRequest, LeadRequest};
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::json;
 
-use crate::action::{Action, ActionKind};
+use crate::action::{Action, ActionKind, Done};
 use crate::actions::companies::CompanyFields;
 use crate::actions::contacts::ContactFields;
+use crate::actions::{echo_request_id, one_page, single_id};
 use crate::common::{
     CustomFieldValuesInput, DateRange, SortDirection, StatusFilterInput, TagInput,
     check_custom_fields, check_range, check_tags, custom_fields_to_wire, single_order,
     tags_to_wire,
 };
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
+use crate::write_through::{self, LEAD_WITH};
 
 // ---------------------------------------------------------------------------------------
 // KOMMO_CREATE_LEAD
@@ -28,6 +33,43 @@ impl Action for CreateLead {
         given fields and returns it as Kommo stored it (`data.lead`), with its new `id`.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = CreateLeadInput;
+
+    async fn execute(input: CreateLeadInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let added = ctx
+            .client()
+            .add_leads(vec![input.to_request()])
+            .await
+            .map_err(Failure::kommo(Fields::NONE))?;
+        let id = single_id(&added, "lead")?;
+        Ok(written_lead(ctx, id, None).await)
+    }
+}
+
+/// The lead as Kommo now has it (read as a sync reads it) and stored through; when it cannot
+/// be read back, its id and a note.
+async fn written_lead(ctx: &ActionContext, id: i64, request_id: Option<&str>) -> Done {
+    match ctx.client().lead(id, &LEAD_WITH).await {
+        Ok(Some(lead)) => {
+            let warning = write_through::leads(ctx, std::slice::from_ref(&lead)).await;
+            Done::with_warning(
+                json!({ "lead": echo_request_id(&lead, request_id) }),
+                warning,
+            )
+        }
+        Ok(None) => Done::with_warning(
+            json!({ "lead": echo_request_id(&json!({ "id": id }), request_id) }),
+            Some(format!(
+                "the lead {id} was saved in Kommo but could not be read back; the data API shows it after the next sync"
+            )),
+        ),
+        Err(error) => Done::with_warning(
+            json!({ "lead": echo_request_id(&json!({ "id": id }), request_id) }),
+            Some(format!(
+                "the lead {id} was saved in Kommo but could not be read back ({}); the data API shows it after the next sync",
+                Failure::kommo(Fields::NONE)(error).message()
+            )),
+        ),
+    }
 }
 
 /// A lead to create.
@@ -120,6 +162,14 @@ impl Action for UpdateLead {
         to another stage with `status_id` and `pipeline_id`) and returns the lead as Kommo now has it (`data.lead`).";
     const KIND: ActionKind = ActionKind::Update;
     type Input = UpdateLeadInput;
+
+    async fn execute(input: UpdateLeadInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        ctx.client()
+            .update_lead(input.id, input.to_request())
+            .await
+            .map_err(Failure::kommo(Fields::id("id")))?;
+        Ok(written_lead(ctx, input.id, input.request_id.as_deref()).await)
+    }
 }
 
 /// The lead to update and the fields to change.
@@ -241,6 +291,24 @@ impl Action for GetLead {
         (`with_params`). Returns `data.lead`; an unknown ID is an error naming it.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = GetLeadInput;
+
+    async fn execute(input: GetLeadInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let with: Vec<kommo::LeadWith> = input
+            .with_params
+            .iter()
+            .flatten()
+            .map(|w| w.to_client())
+            .collect();
+        match ctx
+            .client()
+            .lead(input.id, &with)
+            .await
+            .map_err(Failure::kommo(Fields::id("id")))?
+        {
+            Some(lead) => Ok(Done::data(json!({ "lead": lead }))),
+            None => Err(Failure::missing("lead", input.id, "id")),
+        }
+    }
 }
 
 /// The lead to read.
@@ -269,14 +337,14 @@ pub(crate) enum LeadWith {
 }
 
 impl LeadWith {
-    pub(crate) fn as_str(self) -> &'static str {
+    fn to_client(self) -> kommo::LeadWith {
         match self {
-            Self::Contacts => "contacts",
-            Self::OnlyDeleted => "only_deleted",
-            Self::LossReason => "loss_reason",
-            Self::IsPriceModifiedByRobot => "is_price_modified_by_robot",
-            Self::CatalogElements => "catalog_elements",
-            Self::SourceId => "source_id",
+            Self::Contacts => kommo::LeadWith::Contacts,
+            Self::OnlyDeleted => kommo::LeadWith::OnlyDeleted,
+            Self::LossReason => kommo::LeadWith::LossReason,
+            Self::IsPriceModifiedByRobot => kommo::LeadWith::IsPriceModifiedByRobot,
+            Self::CatalogElements => kommo::LeadWith::CatalogElements,
+            Self::SourceId => kommo::LeadWith::SourceId,
         }
     }
 }
@@ -293,6 +361,13 @@ impl Action for ListLeads {
         `data.page`, `data.limit` and `data.next_page` (null on the last page); filters combine with AND.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = ListLeadsInput;
+
+    async fn execute(input: ListLeadsInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let query = input.to_query().map_err(|e| Failure::Unexpected {
+            detail: e.to_string(),
+        })?;
+        one_page(query, |q| ctx.client().leads(q), "leads").await
+    }
 }
 
 /// Which leads, in which order, which page.
@@ -387,7 +462,7 @@ impl ListLeadsInput {
             .with_params
             .iter()
             .flatten()
-            .map(|w| w.as_str().to_owned())
+            .map(|w| w.to_client().as_str().to_owned())
             .collect();
         if let Some((field, direction)) = self.order()? {
             query = query.order(field, direction);
@@ -434,6 +509,13 @@ impl CheckInput for ListLeadsInput {
 
 pub(crate) struct AddLeadsComplex;
 
+/// Kommo's `_embedded` paths of a complex add, as this action's input names them.
+const COMPLEX_FIELDS: Fields = Fields::items("leads").renamed(&[
+    ("_embedded.contacts[0]", "contact"),
+    ("_embedded.companies[0]", "company"),
+    ("_embedded.tags", "tags"),
+]);
+
 impl Action for AddLeadsComplex {
     const NAME: &'static str = "KOMMO_ADD_LEADS_COMPLEX";
     const TITLE: &'static str = "Add Kommo Leads with Contact and Company";
@@ -443,6 +525,51 @@ impl Action for AddLeadsComplex {
         Returns `data.leads` with each lead's `id`, `contact_id`, `company_id`, `request_id` and `merged`.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = AddLeadsComplexInput;
+
+    async fn execute(input: AddLeadsComplexInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let requests = input
+            .leads
+            .iter()
+            .map(ComplexLeadInput::to_request)
+            .collect();
+        let results = ctx
+            .client()
+            .add_leads_complex(requests)
+            .await
+            .map_err(Failure::kommo(COMPLEX_FIELDS))?;
+        let lead_ids: Vec<i64> = results.iter().map(|r| r.id).collect();
+        let contact_ids: Vec<i64> = results.iter().filter_map(|r| r.contact_id).collect();
+        let (_, lead_note) = write_through::refresh_leads(ctx, &lead_ids).await;
+        let (_, contact_note) = write_through::refresh_contacts(ctx, &contact_ids).await;
+        // The client numbers items by their input index; give back the caller's own ids.
+        let leads: Vec<_> = results
+            .iter()
+            .map(|r| {
+                let inputs: Vec<usize> = r
+                    .request_id
+                    .iter()
+                    .filter_map(|id| id.parse().ok())
+                    .collect();
+                let request_ids: Vec<&str> = inputs
+                    .iter()
+                    .filter_map(|&i| input.leads.get(i)?.request_id.as_deref())
+                    .collect();
+                json!({
+                    "id": r.id,
+                    "contact_id": r.contact_id,
+                    "company_id": r.company_id,
+                    "merged": r.merged,
+                    "inputs": inputs,
+                    "request_id": request_ids,
+                })
+            })
+            .collect();
+        let warning = match (lead_note, contact_note) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        Ok(Done::with_warning(json!({ "leads": leads }), warning))
+    }
 }
 
 /// The leads to add, each with its contact and company.

@@ -4,9 +4,15 @@ use kommo_model::{PipelineEmbeddedRequest, PipelineRequest, StatusRequest};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionKind};
+use serde_json::json;
+
+use crate::action::{Action, ActionKind, Done};
+use crate::actions::echo_request_id;
 use crate::common::StatusColor;
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
+use crate::write_through;
 
 // ---------------------------------------------------------------------------------------
 // KOMMO_LIST_LEADS_PIPELINES
@@ -20,6 +26,15 @@ impl Action for ListLeadsPipelines {
         stages (`data.pipelines[]._embedded.statuses`); 142 is Closed - won and 143 Closed - lost in every pipeline.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = NoInput;
+
+    async fn execute(_: NoInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let pipelines = ctx
+            .client()
+            .pipelines()
+            .await
+            .map_err(Failure::kommo(Fields::NONE))?;
+        Ok(Done::data(json!({ "pipelines": pipelines })))
+    }
 }
 
 /// This action takes no parameters.
@@ -42,6 +57,25 @@ impl Action for CreatePipeline {
         lost (143); `statuses` adds stages and may rename 142 and 143. Returns `data.pipeline` with its stages.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = CreatePipelineInput;
+
+    async fn execute(input: CreatePipelineInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let fields = Fields::NONE.renamed(&[("_embedded.statuses", "statuses")]);
+        let added = ctx
+            .client()
+            .add_pipelines(vec![input.to_request()])
+            .await
+            .map_err(Failure::kommo(fields))?;
+        let [pipeline] = added.as_slice() else {
+            return Err(Failure::Unexpected {
+                detail: format!("adding one pipeline returned {} results", added.len()),
+            });
+        };
+        let warning = write_through::pipelines(ctx).await;
+        Ok(Done::with_warning(
+            json!({ "pipeline": echo_request_id(pipeline, input.request_id.as_deref()) }),
+            warning,
+        ))
+    }
 }
 
 /// A stage of a new pipeline.
@@ -148,6 +182,16 @@ impl Action for UpdatePipeline {
         only the fields given and returns `data.pipeline` as Kommo now has it.";
     const KIND: ActionKind = ActionKind::Update;
     type Input = UpdatePipelineInput;
+
+    async fn execute(input: UpdatePipelineInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let pipeline = ctx
+            .client()
+            .update_pipeline(input.pipeline_id, input.to_request())
+            .await
+            .map_err(Failure::kommo(Fields::id("pipeline_id")))?;
+        let warning = write_through::pipelines(ctx).await;
+        Ok(Done::with_warning(json!({ "pipeline": pipeline }), warning))
+    }
 }
 
 /// The pipeline to edit and the fields to change.
@@ -211,6 +255,43 @@ impl Action for DeletePipeline {
         with KOMMO_UPDATE_LEAD. Returns `data.deleted_pipeline_id`.";
     const KIND: ActionKind = ActionKind::Delete;
     type Input = DeletePipelineInput;
+
+    async fn execute(input: DeletePipelineInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let id = input.pipeline_id;
+        let fields = Fields::id("pipeline_id");
+        // Kommo answers a delete of an unknown id in more than one way; asking first gives
+        // the caller one clear answer.
+        if ctx
+            .client()
+            .pipeline(id)
+            .await
+            .map_err(Failure::kommo(fields))?
+            .is_none()
+        {
+            return Err(Failure::missing("pipeline", id, "pipeline_id"));
+        }
+        ctx.client()
+            .delete_pipeline(id)
+            .await
+            .map_err(Failure::kommo(fields))?;
+        // A delete is reported only once Kommo no longer has the pipeline.
+        if ctx
+            .client()
+            .pipeline(id)
+            .await
+            .map_err(Failure::kommo(fields))?
+            .is_some()
+        {
+            return Err(Failure::Unexpected {
+                detail: format!("Kommo accepted the delete, but pipeline {id} is still there"),
+            });
+        }
+        let warning = write_through::pipelines(ctx).await;
+        Ok(Done::with_warning(
+            json!({ "deleted_pipeline_id": id }),
+            warning,
+        ))
+    }
 }
 
 /// The pipeline to delete.

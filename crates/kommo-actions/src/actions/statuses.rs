@@ -4,11 +4,22 @@ use kommo_model::StatusRequest;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionKind};
+use kommo::ListQuery;
+use kommo_model::query::StatusFilter;
+use serde_json::{Value, json};
+
+use crate::action::{Action, ActionKind, Done};
+use crate::actions::echo_request_id;
 use crate::common::{
     StatusColor, StatusDescriptionInput, check_descriptions, descriptions_to_wire,
 };
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
+use crate::write_through;
+
+/// A status is found by its pipeline and its own id: a 404 may be about either.
+const EITHER_ID: &str = "`pipeline_id` or `status_id`";
 
 fn check_editable(status_id: i64) -> Result<(), InputError> {
     if status_id == kommo_model::SYSTEM_STATUS_WON || status_id == kommo_model::SYSTEM_STATUS_LOST {
@@ -34,6 +45,37 @@ impl Action for ListPipelineStages {
         (id, name, sort, color, type: 1 for Incoming leads, 0 otherwise) in Kommo's order.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = ListPipelineStagesInput;
+
+    async fn execute(input: ListPipelineStagesInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let statuses = ctx
+            .client()
+            .statuses(input.pipeline_id)
+            .await
+            .map_err(Failure::kommo(Fields::id("pipeline_id")))?;
+        // Every pipeline has at least its system stages: none means no such pipeline.
+        if statuses.is_empty() {
+            return Err(Failure::missing(
+                "pipeline",
+                input.pipeline_id,
+                "pipeline_id",
+            ));
+        }
+        // Descriptions only when asked for: they are long texts an agent rarely needs.
+        let with_description = input.with_description.unwrap_or(false);
+        let statuses: Vec<Value> = statuses
+            .iter()
+            .map(|status| {
+                let mut value = serde_json::to_value(status).unwrap_or(Value::Null);
+                if !with_description && let Some(object) = value.as_object_mut() {
+                    object.remove("descriptions");
+                }
+                value
+            })
+            .collect();
+        Ok(Done::data(
+            json!({ "pipeline_id": input.pipeline_id, "statuses": statuses }),
+        ))
+    }
 }
 
 /// Whose stages.
@@ -61,6 +103,27 @@ impl Action for CreatePipelineStatus {
         (administrators only; at most 100 stages per pipeline, system stages included). Returns `data.status`.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = CreatePipelineStatusInput;
+
+    async fn execute(
+        input: CreatePipelineStatusInput,
+        ctx: &ActionContext,
+    ) -> Result<Done, Failure> {
+        let added = ctx
+            .client()
+            .add_statuses(input.pipeline_id, vec![input.to_request()])
+            .await
+            .map_err(Failure::kommo(Fields::id("pipeline_id")))?;
+        let [status] = added.as_slice() else {
+            return Err(Failure::Unexpected {
+                detail: format!("adding one status returned {} results", added.len()),
+            });
+        };
+        let warning = write_through::pipelines(ctx).await;
+        Ok(Done::with_warning(
+            json!({ "status": echo_request_id(status, input.request_id.as_deref()) }),
+            warning,
+        ))
+    }
 }
 
 /// The stage to add.
@@ -117,6 +180,19 @@ impl Action for UpdatePipelineStatus {
         (administrators only). Changes only the fields given and returns `data.status` as Kommo now has it.";
     const KIND: ActionKind = ActionKind::Update;
     type Input = UpdatePipelineStatusInput;
+
+    async fn execute(
+        input: UpdatePipelineStatusInput,
+        ctx: &ActionContext,
+    ) -> Result<Done, Failure> {
+        let status = ctx
+            .client()
+            .update_status(input.pipeline_id, input.status_id, input.to_request())
+            .await
+            .map_err(Failure::kommo(Fields::id("status_id").lookup(EITHER_ID)))?;
+        let warning = write_through::pipelines(ctx).await;
+        Ok(Done::with_warning(json!({ "status": status }), warning))
+    }
 }
 
 /// The stage to edit and the fields to change.
@@ -183,6 +259,74 @@ impl Action for DeletePipelineStatus {
         system stages 142 and 143 cannot be deleted. Returns `data.deleted_status_id`.";
     const KIND: ActionKind = ActionKind::Delete;
     type Input = DeletePipelineStatusInput;
+
+    async fn execute(
+        input: DeletePipelineStatusInput,
+        ctx: &ActionContext,
+    ) -> Result<Done, Failure> {
+        let (pipeline_id, status_id) = (input.pipeline_id, input.status_id);
+        let fields = Fields::id("status_id").lookup(EITHER_ID);
+        if ctx
+            .client()
+            .status(pipeline_id, status_id)
+            .await
+            .map_err(Failure::kommo(fields))?
+            .is_none()
+        {
+            return Err(Failure::missing(
+                "status in that pipeline",
+                status_id,
+                "status_id",
+            ));
+        }
+        // Kommo moves the stage's leads to the pipeline's first stage: note which, so their
+        // stored rows can follow.
+        let moved: Vec<i64> = if ctx.integration_id().is_some() {
+            let query = ListQuery::new().limit(250).filter(|f| {
+                f.statuses = vec![StatusFilter {
+                    pipeline_id,
+                    status_id,
+                }]
+            });
+            ctx.client()
+                .leads(query)
+                .collect_all()
+                .await
+                .map_err(Failure::kommo(fields))?
+                .iter()
+                .map(|l| l.id)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        ctx.client()
+            .delete_status(pipeline_id, status_id)
+            .await
+            .map_err(Failure::kommo(fields))?;
+        if ctx
+            .client()
+            .status(pipeline_id, status_id)
+            .await
+            .map_err(Failure::kommo(fields))?
+            .is_some()
+        {
+            return Err(Failure::Unexpected {
+                detail: format!(
+                    "Kommo accepted the delete, but status {status_id} is still in pipeline {pipeline_id}"
+                ),
+            });
+        }
+        let pipelines_note = write_through::pipelines(ctx).await;
+        let (_, leads_note) = write_through::refresh_leads(ctx, &moved).await;
+        let warning = match (pipelines_note, leads_note) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
+        Ok(Done::with_warning(
+            json!({ "deleted_status_id": status_id, "pipeline_id": pipeline_id, "moved_leads": moved.len() }),
+            warning,
+        ))
+    }
 }
 
 /// The stage to delete.

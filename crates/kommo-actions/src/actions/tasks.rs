@@ -5,8 +5,13 @@ use kommo_model::{TaskRequest, TaskResult};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::action::{Action, ActionKind};
+use serde_json::json;
+
+use crate::action::{Action, ActionKind, Done};
+use crate::actions::{one_page, single_id};
 use crate::common::{DateRange, SortDirection, TaskEntityType, check_range, single_order};
+use crate::context::ActionContext;
+use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
 
 fn check_link(
@@ -38,6 +43,36 @@ impl Action for CreateTask {
         (`complete_till`) for every task. Returns the task as Kommo stored it (`data.task`), with its new `id`.";
     const KIND: ActionKind = ActionKind::Create;
     type Input = CreateTaskInput;
+
+    async fn execute(input: CreateTaskInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let added = ctx
+            .client()
+            .add_tasks(vec![input.to_request()])
+            .await
+            .map_err(Failure::kommo(Fields::NONE))?;
+        let id = single_id(&added, "task")?;
+        Ok(read_back(ctx, id).await)
+    }
+}
+
+/// The task as Kommo now has it; its id and a note when it cannot be read back.
+async fn read_back(ctx: &ActionContext, id: i64) -> Done {
+    match ctx.client().task(id).await {
+        Ok(Some(task)) => Done::data(json!({ "task": task })),
+        Ok(None) => Done::with_warning(
+            json!({ "task": { "id": id } }),
+            Some(format!(
+                "the task {id} was saved in Kommo but could not be read back"
+            )),
+        ),
+        Err(error) => Done::with_warning(
+            json!({ "task": { "id": id } }),
+            Some(format!(
+                "the task {id} was saved in Kommo but could not be read back: {}",
+                Failure::kommo(Fields::NONE)(error).message()
+            )),
+        ),
+    }
 }
 
 /// The task to create.
@@ -117,6 +152,14 @@ impl Action for UpdateTask {
         it with `is_completed: true` and a `result`. Returns the task as Kommo now has it (`data.task`).";
     const KIND: ActionKind = ActionKind::Update;
     type Input = UpdateTaskInput;
+
+    async fn execute(input: UpdateTaskInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        ctx.client()
+            .update_task(input.id, input.to_request())
+            .await
+            .map_err(Failure::kommo(Fields::id("id")))?;
+        Ok(read_back(ctx, input.id).await)
+    }
 }
 
 /// Model for task result data.
@@ -219,6 +262,13 @@ impl Action for ListTasks {
         `data.page`, `data.limit` and `data.next_page` (null on the last page); filters combine with AND.";
     const KIND: ActionKind = ActionKind::Read;
     type Input = ListTasksInput;
+
+    async fn execute(input: ListTasksInput, ctx: &ActionContext) -> Result<Done, Failure> {
+        let query = input.to_query().map_err(|e| Failure::Unexpected {
+            detail: e.to_string(),
+        })?;
+        one_page(query, |q| ctx.client().tasks(q), "tasks").await
+    }
 }
 
 /// Which tasks, in which order, which page.
