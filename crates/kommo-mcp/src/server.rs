@@ -1,0 +1,178 @@
+//! The MCP server handler: the catalog's actions as tools.
+
+use std::sync::Arc;
+
+use kommo_actions::{ActionContext, ActionInfo, Catalog, CatalogError, Envelope};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler};
+use serde_json::Value;
+
+use crate::config::{INTEGRATION_HEADER, WORKSPACE_HEADER};
+
+const INSTRUCTIONS: &str = "Tools that act on one Kommo CRM account: create, update and list leads, contacts, \
+companies and tasks; list custom fields; manage pipelines and their stages. Every tool answers \
+{\"data\", \"error\", \"successful\"}; when `successful` is false, `error` says which input field was wrong, \
+Kommo's own validation messages, or when the rate limit allows a retry. Look ids up first \
+(KOMMO_LIST_LEADS_PIPELINES for pipeline and stage ids, KOMMO_LIST_CUSTOM_FIELDS for custom field ids).";
+
+/// Serves the action catalog as MCP tools.
+#[derive(Debug, Clone)]
+pub struct ActionServer {
+    /// The account every call acts on (stdio), or `None` when each HTTP request brings its own.
+    fixed: Option<ActionContext>,
+}
+
+impl ActionServer {
+    /// Every call acts on `ctx`.
+    pub fn new(ctx: ActionContext) -> Self {
+        Self { fixed: Some(ctx) }
+    }
+
+    /// Each call acts on the [`ActionContext`] found in its HTTP request's extensions.
+    pub fn per_request() -> Self {
+        Self { fixed: None }
+    }
+
+    fn context(&self, request: &RequestContext<RoleServer>) -> Option<ActionContext> {
+        if let Some(ctx) = &self.fixed {
+            return Some(ctx.clone());
+        }
+        request
+            .extensions
+            .get::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<ActionContext>())
+            .cloned()
+    }
+}
+
+/// The MCP tool for one action: same name, same input schema.
+pub(crate) fn tool(info: &ActionInfo) -> Tool {
+    let schema = match &info.input_schema {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    let annotations = ToolAnnotations::with_title(info.title)
+        .read_only(info.kind.is_read_only())
+        .destructive(info.kind.is_destructive())
+        .idempotent(info.kind.is_idempotent())
+        .open_world(true);
+    Tool::new(info.name, info.description, Arc::new(schema))
+        .with_title(info.title)
+        .with_annotations(annotations)
+}
+
+fn envelope_result(envelope: &Envelope) -> CallToolResult {
+    let value = envelope.to_value();
+    if envelope.successful {
+        CallToolResult::structured(value)
+    } else {
+        CallToolResult::structured_error(value)
+    }
+}
+
+impl ServerHandler for ActionServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(
+                Implementation::new("kommo-data", env!("CARGO_PKG_VERSION"))
+                    .with_title("Kommo CRM actions"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, ErrorData> {
+        Ok(ListToolsResult::with_all_items(
+            Catalog::list().map(tool).collect(),
+        ))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        Catalog::get(name).map(tool)
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let name = request.name.as_ref();
+        if Catalog::get(name).is_none() {
+            return Err(ErrorData::invalid_params(
+                format!("unknown tool {name:?}; list the tools to see their names"),
+                None,
+            ));
+        }
+        let Some(ctx) = self.context(&context) else {
+            let envelope = Envelope::failure(format!(
+                "no Kommo integration selected for this session: send the `{WORKSPACE_HEADER}` and \
+                 `{INTEGRATION_HEADER}` headers with every request"
+            ));
+            return Ok(envelope_result(&envelope).into());
+        };
+        let input = Value::Object(request.arguments.unwrap_or_default());
+        let envelope = match Catalog::execute(name, &input, &ctx).await {
+            Ok(envelope) => envelope,
+            // Bad arguments are the model's to fix: a tool error it can read, not a protocol error.
+            Err(error @ (CatalogError::InvalidInput(_) | CatalogError::UnknownAction { .. })) => {
+                error.to_envelope()
+            }
+        };
+        Ok(envelope_result(&envelope).into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_is_a_tool_with_its_schema_and_hints() {
+        let tools: Vec<Tool> = Catalog::list().map(tool).collect();
+        assert_eq!(tools.len(), Catalog::list().len());
+        for (tool, info) in tools.iter().zip(Catalog::list()) {
+            assert_eq!(tool.name, info.name);
+            assert_eq!(
+                Value::Object((*tool.input_schema).clone()),
+                info.input_schema
+            );
+            let hints = tool.annotations.as_ref().unwrap();
+            assert_eq!(hints.read_only_hint, Some(info.kind.is_read_only()));
+        }
+        let delete = tools
+            .iter()
+            .find(|t| t.name == "KOMMO_DELETE_PIPELINE")
+            .unwrap();
+        assert_eq!(
+            delete.annotations.as_ref().unwrap().destructive_hint,
+            Some(true)
+        );
+        let create = tools
+            .iter()
+            .find(|t| t.name == "KOMMO_CREATE_LEAD")
+            .unwrap();
+        assert_eq!(
+            create.annotations.as_ref().unwrap().destructive_hint,
+            Some(false)
+        );
+    }
+
+    #[test]
+    fn a_failed_envelope_is_flagged_as_an_error() {
+        let result = envelope_result(&Envelope::failure("field `name`: required"));
+        assert_eq!(result.is_error, Some(true));
+        let text = serde_json::to_value(&result.content[0]).unwrap();
+        let envelope: Value = serde_json::from_str(text["text"].as_str().unwrap()).unwrap();
+        assert_eq!(envelope["successful"], false);
+        assert_eq!(envelope["error"], "field `name`: required");
+        let ok = envelope_result(&Envelope::success(serde_json::json!({"id": 1})));
+        assert_eq!(ok.is_error, Some(false));
+    }
+}
