@@ -4,6 +4,7 @@
 //! (each call one transaction, checkpoints committed with the rows they cover), leases for
 //! workers, and the data API's reads, which enforce the caller's [`query::Grant`] here.
 
+pub mod bench;
 mod db;
 mod error;
 mod format;
@@ -57,6 +58,9 @@ pub struct Store {
 struct Inner {
     db: Db,
     keys: Keys,
+    /// Workspace id -> its integer key. Keys never change once assigned (workspaces are
+    /// never deleted), so a cached key is never stale.
+    workspace_keys: std::sync::RwLock<std::collections::HashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -93,7 +97,11 @@ impl Store {
             open_sqlite(url).await?
         };
         Ok(Store {
-            inner: Arc::new(Inner { db, keys }),
+            inner: Arc::new(Inner {
+                db,
+                keys,
+                workspace_keys: Default::default(),
+            }),
         })
     }
 
@@ -108,6 +116,52 @@ impl Store {
 
     pub(crate) fn keys(&self) -> &Keys {
         &self.inner.keys
+    }
+
+    /// The integer key of a workspace, `None` if it does not exist.
+    pub(crate) async fn workspace_key(
+        &self,
+        workspace_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        if let Ok(cache) = self.inner.workspace_keys.read()
+            && let Some(key) = cache.get(workspace_id)
+        {
+            return Ok(Some(*key));
+        }
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            key: i64,
+        }
+        let row: Option<Record> = self
+            .db()
+            .fetch_optional(
+                "SELECT key FROM workspaces WHERE id = ?",
+                vec![db::Arg::str(workspace_id)],
+            )
+            .await?;
+        if let Some(row) = &row
+            && let Ok(mut cache) = self.inner.workspace_keys.write()
+        {
+            cache.insert(workspace_id.to_owned(), row.key);
+        }
+        Ok(row.map(|r| r.key))
+    }
+
+    /// Refreshes the planner's statistics (SQLite `ANALYZE` bounded by `analysis_limit`,
+    /// Postgres `ANALYZE`). Worth calling after a large sync.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        match self.db() {
+            Db::Sqlite { .. } => {
+                self.db()
+                    .execute("PRAGMA analysis_limit = 1000", vec![])
+                    .await?;
+                self.db().execute("ANALYZE", vec![]).await?;
+            }
+            Db::Postgres(_) => {
+                self.db().execute("ANALYZE", vec![]).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Closes the pools (waits for connections in use to be returned).
@@ -142,7 +196,12 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         .foreign_keys(true)
         .pragma("cache_size", "-65536")
         .pragma("temp_store", "memory")
-        .pragma("mmap_size", "1073741824");
+        .pragma("mmap_size", "1073741824")
+        // Checkpoint every 64 MiB of WAL rather than 4 MiB: each page of an index's hot end is
+        // rewritten by many consecutive write transactions, and is copied to the database
+        // once per checkpoint, so rarer checkpoints write far less.
+        .pragma("wal_autocheckpoint", "16384")
+        .pragma("journal_size_limit", "67108864");
     if in_memory {
         // One connection that never closes: an in-memory database lives only as long as
         // its last connection, and shared-cache readers would hit table locks anyway.

@@ -1,5 +1,5 @@
 //! The data API's reads. The grant is checked first; every statement then starts from
-//! `workspace_id = <the granted workspace>`, so no filter can reach another tenant's rows.
+//! `ws = <the granted workspace's key>`, so no filter can reach another tenant's rows.
 //!
 //! Paging uses OFFSET, in a subquery that selects only row ids (`SELECT id ... ORDER BY ...
 //! LIMIT n+1 OFFSET k`): with the indexes of the migrations that subquery is answered from
@@ -86,15 +86,15 @@ impl<'a> Where<'a> {
         }
     }
 
-    /// `id IN (SELECT <parent> FROM <side> WHERE workspace_id = ? AND <inner>)`.
-    fn side(&mut self, side: &str, parent: &str, workspace_id: &'a str, inner: Where<'a>) {
-        let mut conds = vec!["workspace_id = ?".to_owned()];
+    /// `id IN (SELECT <parent> FROM <side> WHERE ws = ? AND <inner>)`.
+    fn side(&mut self, side: &str, parent: &str, ws: i64, inner: Where<'a>) {
+        let mut conds = vec!["ws = ?".to_owned()];
         conds.extend(inner.conds);
         self.conds.push(format!(
             "id IN (SELECT {parent} FROM {side} WHERE {})",
             conds.join(" AND ")
         ));
-        self.args.push(Arg::str(workspace_id));
+        self.args.push(Arg::int(ws));
         self.args.extend(inner.args);
     }
 
@@ -123,46 +123,40 @@ struct TagFilter<'f> {
     tag_color_first: Option<&'f str>,
 }
 
-fn tag_conditions<'a>(
-    w: &mut Where<'a>,
-    side: &str,
-    parent: &str,
-    workspace_id: &'a str,
-    f: TagFilter<'a>,
-) {
+fn tag_conditions<'a>(w: &mut Where<'a>, side: &str, parent: &str, ws: i64, f: TagFilter<'a>) {
     let first = |inner: &mut Where<'a>| inner.eq_int("position", 0);
     if !f.tag_id.is_empty() {
         let mut inner = Where::new();
         inner.in_ints("tag_id", f.tag_id);
-        w.side(side, parent, workspace_id, inner);
+        w.side(side, parent, ws, inner);
     }
     if let Some(name) = f.tag_name {
         let mut inner = Where::new();
         inner.eq_str("name", name);
-        w.side(side, parent, workspace_id, inner);
+        w.side(side, parent, ws, inner);
     }
     if let Some(color) = f.tag_color {
         let mut inner = Where::new();
         inner.eq_str("color", color);
-        w.side(side, parent, workspace_id, inner);
+        w.side(side, parent, ws, inner);
     }
     if !f.tag_id_first.is_empty() {
         let mut inner = Where::new();
         inner.in_ints("tag_id", f.tag_id_first);
         first(&mut inner);
-        w.side(side, parent, workspace_id, inner);
+        w.side(side, parent, ws, inner);
     }
     if let Some(name) = f.tag_name_first {
         let mut inner = Where::new();
         inner.eq_str("name", name);
         first(&mut inner);
-        w.side(side, parent, workspace_id, inner);
+        w.side(side, parent, ws, inner);
     }
     if let Some(color) = f.tag_color_first {
         let mut inner = Where::new();
         inner.eq_str("color", color);
         first(&mut inner);
-        w.side(side, parent, workspace_id, inner);
+        w.side(side, parent, ws, inner);
     }
 }
 
@@ -235,13 +229,14 @@ fn columns(list: &[&str]) -> String {
 }
 
 impl Store {
-    /// Checks the scope against the grant. Returns the integration ids rows must be narrowed
-    /// to, or `None` when the scope covers every integration of the workspace.
+    /// Checks the scope against the grant. Returns the workspace's integer key and the
+    /// integration ids rows must be narrowed to (`None` when the scope covers every
+    /// integration of the workspace).
     async fn authorize(
         &self,
         grant: &Grant,
         scope: &Scope,
-    ) -> Result<Option<Vec<String>>, StoreError> {
+    ) -> Result<(i64, Option<Vec<String>>), StoreError> {
         if !grant.workspace_ids.iter().any(|w| w == &scope.workspace_id) {
             return Err(StoreError::not_granted(format!(
                 "workspace {}",
@@ -253,20 +248,26 @@ impl Store {
         {
             return Err(StoreError::not_granted(format!("organization {org}")));
         }
+        let Some(ws) = self.workspace_key(&scope.workspace_id).await? else {
+            return Err(StoreError::not_found(format!(
+                "workspace {}",
+                scope.workspace_id
+            )));
+        };
         if scope.integration_ids.is_empty() {
-            return Ok(None);
+            return Ok((ws, None));
         }
         let all = self.workspace_integration_ids(&scope.workspace_id).await?;
         if let Some(foreign) = scope.integration_ids.iter().find(|i| !all.contains(i)) {
             return Err(StoreError::not_granted(format!("integration {foreign}")));
         }
         if all.iter().all(|i| scope.integration_ids.contains(i)) {
-            return Ok(None);
+            return Ok((ws, None));
         }
         let mut ids = scope.integration_ids.clone();
         ids.sort();
         ids.dedup();
-        Ok(Some(ids))
+        Ok((ws, Some(ids)))
     }
 
     /// One page of leads of a granted workspace.
@@ -275,8 +276,8 @@ impl Store {
         grant: &Grant,
         query: &LeadsQuery,
     ) -> Result<Page<LeadRow>, StoreError> {
-        let integrations = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.leads_statement(query, integrations.as_deref())?;
+        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref())?;
         self.fetch_page(&sql, args, query.page).await
     }
 
@@ -287,21 +288,21 @@ impl Store {
         grant: &Grant,
         query: &LeadsQuery,
     ) -> Result<String, StoreError> {
-        let integrations = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.leads_statement(query, integrations.as_deref())?;
+        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref())?;
         explain(self, &sql, args).await
     }
 
     fn leads_statement<'q>(
         &self,
         query: &'q LeadsQuery,
+        ws: i64,
         integrations: Option<&'q [String]>,
     ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let f = &query.filter;
-        let ws = query.scope.workspace_id.as_str();
         let mut w = Where::new();
-        w.eq_str("workspace_id", ws);
+        w.eq_int("ws", ws);
         if let Some(ids) = integrations {
             w.in_strs("integration_id", ids);
         }
@@ -361,8 +362,8 @@ impl Store {
         grant: &Grant,
         query: &ContactsQuery,
     ) -> Result<Page<ContactRow>, StoreError> {
-        let integrations = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.contacts_statement(query, integrations.as_deref())?;
+        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref())?;
         self.fetch_page(&sql, args, query.page).await
     }
 
@@ -372,21 +373,21 @@ impl Store {
         grant: &Grant,
         query: &ContactsQuery,
     ) -> Result<String, StoreError> {
-        let integrations = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.contacts_statement(query, integrations.as_deref())?;
+        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
+        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref())?;
         explain(self, &sql, args).await
     }
 
     fn contacts_statement<'q>(
         &self,
         query: &'q ContactsQuery,
+        ws: i64,
         integrations: Option<&'q [String]>,
     ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let f = &query.filter;
-        let ws = query.scope.workspace_id.as_str();
         let mut w = Where::new();
-        w.eq_str("workspace_id", ws);
+        w.eq_int("ws", ws);
         if let Some(ids) = integrations {
             w.in_strs("integration_id", ids);
         }
@@ -459,10 +460,10 @@ impl Store {
         query: &PipelinesQuery,
     ) -> Result<Page<PipelineRow>, StoreError> {
         let (limit, offset) = check_page(query.page)?;
-        let integrations = self.authorize(grant, &query.scope).await?;
+        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
         let f = &query.filter;
         let mut w = Where::new();
-        w.eq_str("workspace_id", &query.scope.workspace_id);
+        w.eq_int("ws", ws);
         if let Some(ids) = &integrations {
             w.in_strs("integration_id", ids);
         }
@@ -516,10 +517,10 @@ impl Store {
         query: &UsersQuery,
     ) -> Result<Page<UserRow>, StoreError> {
         let (limit, offset) = check_page(query.page)?;
-        let integrations = self.authorize(grant, &query.scope).await?;
+        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
         let f = &query.filter;
         let mut w = Where::new();
-        w.eq_str("workspace_id", &query.scope.workspace_id);
+        w.eq_int("ws", ws);
         if let Some(ids) = &integrations {
             w.in_strs("integration_id", ids);
         }

@@ -192,7 +192,8 @@ impl Store {
             )));
         }
         tx.execute(
-            "INSERT INTO workspaces (id, organization_id, name, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO workspaces (id, organization_id, name, created_at, key) \
+             VALUES (?, ?, ?, ?, (SELECT COALESCE(MAX(key), 0) + 1 FROM workspaces))",
             vec![
                 Arg::str(id),
                 Arg::str(organization_id),

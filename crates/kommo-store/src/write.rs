@@ -25,6 +25,7 @@ const SIDE_ROWS_PER_STATEMENT: usize = 1000;
 pub(crate) const LEAD_COLUMNS: &[&str] = &[
     "organization_id",
     "workspace_id",
+    "ws",
     "integration_id",
     "lead_id",
     "lead_name",
@@ -66,6 +67,7 @@ pub(crate) const LEAD_COLUMNS: &[&str] = &[
 pub(crate) const CONTACT_COLUMNS: &[&str] = &[
     "organization_id",
     "workspace_id",
+    "ws",
     "integration_id",
     "contact_id",
     "contact_name",
@@ -102,6 +104,7 @@ pub(crate) const CONTACT_COLUMNS: &[&str] = &[
 pub(crate) const PIPELINE_COLUMNS: &[&str] = &[
     "organization_id",
     "workspace_id",
+    "ws",
     "integration_id",
     "pipeline_id",
     "pipeline_name",
@@ -121,6 +124,7 @@ pub(crate) const PIPELINE_COLUMNS: &[&str] = &[
 pub(crate) const USER_COLUMNS: &[&str] = &[
     "organization_id",
     "workspace_id",
+    "ws",
     "integration_id",
     "user_id",
     "user_name",
@@ -142,14 +146,15 @@ fn opt(value: &Option<String>) -> Arg<'_> {
     Arg::opt_str(value.as_deref())
 }
 
-fn tenancy_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy) {
+fn tenancy_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64) {
     args.push(Arg::str(&t.organization_id));
     args.push(Arg::str(&t.workspace_id));
+    args.push(Arg::int(ws));
     args.push(Arg::str(&t.integration_id));
 }
 
-fn lead_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a LeadRow, now: i64) {
-    tenancy_args(args, t);
+fn lead_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64, r: &'a LeadRow, now: i64) {
+    tenancy_args(args, t, ws);
     args.extend([
         Arg::int(r.lead_id),
         opt(&r.lead_name),
@@ -189,8 +194,14 @@ fn lead_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a LeadRow, now
     ]);
 }
 
-fn contact_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a ContactRow, now: i64) {
-    tenancy_args(args, t);
+fn contact_args<'a>(
+    args: &mut Vec<Arg<'a>>,
+    t: &'a RowTenancy,
+    ws: i64,
+    r: &'a ContactRow,
+    now: i64,
+) {
+    tenancy_args(args, t, ws);
     args.extend([
         Arg::int(r.contact_id),
         opt(&r.contact_name),
@@ -225,8 +236,14 @@ fn contact_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a ContactRo
     ]);
 }
 
-fn pipeline_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a PipelineRow, now: i64) {
-    tenancy_args(args, t);
+fn pipeline_args<'a>(
+    args: &mut Vec<Arg<'a>>,
+    t: &'a RowTenancy,
+    ws: i64,
+    r: &'a PipelineRow,
+    now: i64,
+) {
+    tenancy_args(args, t, ws);
     args.extend([
         Arg::int(r.pipeline_id),
         Arg::str(&r.pipeline_name),
@@ -248,8 +265,8 @@ fn pipeline_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a Pipeline
     ]);
 }
 
-fn user_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, r: &'a UserRow, now: i64) {
-    tenancy_args(args, t);
+fn user_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64, r: &'a UserRow, now: i64) {
+    tenancy_args(args, t, ws);
     args.extend([
         Arg::int(r.user_id),
         opt(&r.user_name),
@@ -307,6 +324,7 @@ struct Upserted {
 struct TenancyRecord {
     organization_id: String,
     workspace_id: String,
+    key: i64,
 }
 
 /// The rows of a page with the same Kommo id twice keep only the last copy: a multi-row
@@ -327,11 +345,13 @@ fn last_copies<T, K: std::hash::Hash + Eq>(rows: &[T], id: impl Fn(&T) -> K) -> 
 }
 
 /// Checks that the tenancy is the integration's own: rows can never be filed under a
-/// workspace or organization other than the one their integration belongs to.
-async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<(), StoreError> {
+/// workspace or organization other than the one their integration belongs to. Returns the
+/// workspace's integer key.
+async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<i64, StoreError> {
     let found: Option<TenancyRecord> = tx
         .fetch_optional(
-            "SELECT organization_id, workspace_id FROM integrations WHERE id = ?",
+            "SELECT i.organization_id, i.workspace_id, w.key FROM integrations i \
+             JOIN workspaces w ON w.id = i.workspace_id WHERE i.id = ?",
             vec![Arg::str(&tenancy.integration_id)],
         )
         .await?;
@@ -356,7 +376,7 @@ async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<(), StoreErr
             ),
         ));
     }
-    Ok(())
+    Ok(found.key)
 }
 
 async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint) -> Result<(), StoreError> {
@@ -422,16 +442,11 @@ async fn replace_side_rows(
     Ok(())
 }
 
-fn tag_rows<'a>(
-    side: &mut Vec<Vec<Arg<'a>>>,
-    parent: i64,
-    workspace_id: &'a str,
-    tags: &'a [RowTag],
-) {
+fn tag_rows<'a>(side: &mut Vec<Vec<Arg<'a>>>, parent: i64, ws: i64, tags: &'a [RowTag]) {
     for (position, tag) in tags.iter().enumerate() {
         side.push(vec![
             Arg::int(parent),
-            Arg::str(workspace_id),
+            Arg::int(ws),
             Arg::int(position_arg(position)),
             Arg::int(tag.id),
             Arg::str(&tag.name),
@@ -440,22 +455,8 @@ fn tag_rows<'a>(
     }
 }
 
-const TAG_COLUMNS_LEAD: &[&str] = &[
-    "lead_ref",
-    "workspace_id",
-    "position",
-    "tag_id",
-    "name",
-    "color",
-];
-const TAG_COLUMNS_CONTACT: &[&str] = &[
-    "contact_ref",
-    "workspace_id",
-    "position",
-    "tag_id",
-    "name",
-    "color",
-];
+const TAG_COLUMNS_LEAD: &[&str] = &["lead_ref", "ws", "position", "tag_id", "name", "color"];
+const TAG_COLUMNS_CONTACT: &[&str] = &["contact_ref", "ws", "position", "tag_id", "name", "color"];
 
 fn position_arg(position: usize) -> i64 {
     i64::try_from(position).unwrap_or(i64::MAX)
@@ -484,7 +485,7 @@ impl Store {
         let rows = last_copies(rows, |r| r.lead_id);
         let now = now_millis();
         let mut tx = self.db().begin().await?;
-        check_tenancy(&mut tx, tenancy).await?;
+        let ws = check_tenancy(&mut tx, tenancy).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = upsert_sql(
                 "leads",
@@ -495,7 +496,7 @@ impl Store {
             );
             let mut args = Vec::with_capacity(chunk.len() * LEAD_COLUMNS.len());
             for row in chunk {
-                lead_args(&mut args, tenancy, row, now);
+                lead_args(&mut args, tenancy, ws, row, now);
             }
             let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
             let by_id: HashMap<i64, &LeadRow> = chunk.iter().map(|r| (r.lead_id, *r)).collect();
@@ -504,7 +505,7 @@ impl Store {
             for w in &written {
                 parents.push(w.id);
                 if let Some(row) = by_id.get(&w.kommo_id) {
-                    tag_rows(&mut side, w.id, &tenancy.workspace_id, &row.tag_list);
+                    tag_rows(&mut side, w.id, ws, &row.tag_list);
                 }
             }
             replace_side_rows(
@@ -536,8 +537,7 @@ impl Store {
         let rows = last_copies(rows, |r| r.contact_id);
         let now = now_millis();
         let mut tx = self.db().begin().await?;
-        check_tenancy(&mut tx, tenancy).await?;
-        let ws = tenancy.workspace_id.as_str();
+        let ws = check_tenancy(&mut tx, tenancy).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = upsert_sql(
                 "contacts",
@@ -548,7 +548,7 @@ impl Store {
             );
             let mut args = Vec::with_capacity(chunk.len() * CONTACT_COLUMNS.len());
             for row in chunk {
-                contact_args(&mut args, tenancy, row, now);
+                contact_args(&mut args, tenancy, ws, row, now);
             }
             let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
             let by_id: HashMap<i64, &ContactRow> =
@@ -564,7 +564,7 @@ impl Store {
                 for (position, email) in row.email_list.iter().enumerate() {
                     emails.push(vec![
                         Arg::int(w.id),
-                        Arg::str(ws),
+                        Arg::int(ws),
                         Arg::int(position_arg(position)),
                         Arg::str(email),
                         Arg::string(normalize_email(email)),
@@ -573,7 +573,7 @@ impl Store {
                 for (position, phone) in row.phone_list.iter().enumerate() {
                     phones.push(vec![
                         Arg::int(w.id),
-                        Arg::str(ws),
+                        Arg::int(ws),
                         Arg::int(position_arg(position)),
                         Arg::str(phone),
                         Arg::string(normalize_phone(phone)),
@@ -582,7 +582,7 @@ impl Store {
                 for (position, lead_id) in row.lead_id_list.iter().enumerate() {
                     links.push(vec![
                         Arg::int(w.id),
-                        Arg::str(ws),
+                        Arg::int(ws),
                         Arg::int(position_arg(position)),
                         Arg::int(*lead_id),
                     ]);
@@ -601,7 +601,7 @@ impl Store {
                 &mut tx,
                 "contact_emails",
                 "contact_ref",
-                &["contact_ref", "workspace_id", "position", "value", "email"],
+                &["contact_ref", "ws", "position", "value", "email"],
                 &parents,
                 emails,
             )
@@ -610,7 +610,7 @@ impl Store {
                 &mut tx,
                 "contact_phones",
                 "contact_ref",
-                &["contact_ref", "workspace_id", "position", "value", "digits"],
+                &["contact_ref", "ws", "position", "value", "digits"],
                 &parents,
                 phones,
             )
@@ -619,7 +619,7 @@ impl Store {
                 &mut tx,
                 "contact_leads",
                 "contact_ref",
-                &["contact_ref", "workspace_id", "position", "lead_id"],
+                &["contact_ref", "ws", "position", "lead_id"],
                 &parents,
                 links,
             )
@@ -641,7 +641,7 @@ impl Store {
         let rows = last_copies(rows, |r| (r.pipeline_id, r.status_id));
         let now = now_millis();
         let mut tx = self.db().begin().await?;
-        check_tenancy(&mut tx, tenancy).await?;
+        let ws = check_tenancy(&mut tx, tenancy).await?;
         tx.execute(
             "DELETE FROM pipelines WHERE integration_id = ?",
             vec![Arg::str(&tenancy.integration_id)],
@@ -650,7 +650,7 @@ impl Store {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut args = Vec::with_capacity(chunk.len() * PIPELINE_COLUMNS.len());
             for row in chunk {
-                pipeline_args(&mut args, tenancy, row, now);
+                pipeline_args(&mut args, tenancy, ws, row, now);
             }
             tx.execute(
                 &insert_sql("pipelines", PIPELINE_COLUMNS, chunk.len()),
@@ -671,7 +671,7 @@ impl Store {
         let rows = last_copies(rows, |r| r.user_id);
         let now = now_millis();
         let mut tx = self.db().begin().await?;
-        check_tenancy(&mut tx, tenancy).await?;
+        let ws = check_tenancy(&mut tx, tenancy).await?;
         tx.execute(
             "DELETE FROM users WHERE integration_id = ?",
             vec![Arg::str(&tenancy.integration_id)],
@@ -680,7 +680,7 @@ impl Store {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut args = Vec::with_capacity(chunk.len() * USER_COLUMNS.len());
             for row in chunk {
-                user_args(&mut args, tenancy, row, now);
+                user_args(&mut args, tenancy, ws, row, now);
             }
             tx.execute(&insert_sql("users", USER_COLUMNS, chunk.len()), args)
                 .await?;
