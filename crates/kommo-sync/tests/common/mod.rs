@@ -5,7 +5,10 @@
     dead_code,
     reason = "each test binary uses a different part of this module"
 )]
-#![allow(clippy::print_stderr, reason = "a test says why it skips its Postgres part")]
+#![allow(
+    clippy::print_stderr,
+    reason = "a test says why it skips its Postgres part"
+)]
 
 use std::collections::BTreeMap;
 

@@ -1,0 +1,119 @@
+//! Crash safety: a sync process SIGKILLed at arbitrary moments of a 50,000-lead sync, then
+//! restarted, leaves the store equal to the account: nothing missing, duplicated or stale.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kommo_sim::{Activity, SimConfig, Simulator};
+use kommo_store::testing::TestStore;
+
+fn spawn_once(test: &TestStore, integration_id: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_kommo-sync-process"))
+        .args(["once", integration_id])
+        .env("KOMMO_SYNC_DATABASE_URL", &test.url)
+        .env("KOMMO_SYNC_KEY", test.keys.to_base64())
+        .env("RUST_LOG", "off")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A small deterministic generator for the kill moments (the seed is printed on failure).
+struct Moments(u64);
+
+impl Moments {
+    fn next_ms(&mut self, below: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % below
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_at_random_moments_then_restart_equals_the_account() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(50_000).with_seed(21))
+        .await
+        .unwrap();
+    let seed = u64::from(std::process::id()) * 2_654_435_761 + 1;
+    let mut moments = Moments(seed);
+    for (db, test) in common::stores().await {
+        let id = format!("crash-{db}");
+        let integration = common::integration(&test.store, &id, &sim).await;
+
+        // How long an undisturbed full run takes here, to aim the kills inside one.
+        let started = Instant::now();
+        let mut child = spawn_once(&test, &id);
+        let mut kills = 0;
+        let mut mid_run_kills = 0;
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            assert!(rounds < 40, "{db}: the sync never completed (seed {seed})");
+            let wait = if kills < 8 {
+                150 + moments.next_ms(2_500)
+            } else {
+                u64::MAX
+            };
+            let deadline = Instant::now() + Duration::from_millis(wait.min(600_000));
+            let status = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break Some(status);
+                }
+                if Instant::now() >= deadline {
+                    break None;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            };
+            match status {
+                Some(status) if status.success() => break,
+                Some(status) => {
+                    let out = child.wait_with_output().unwrap();
+                    panic!(
+                        "{db}: the sync process failed ({status}): {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+                None => {
+                    child.kill().unwrap();
+                    child.wait().unwrap();
+                    kills += 1;
+                    let leads = test.store.checkpoint(&id, "leads").await.unwrap();
+                    if leads
+                        .as_ref()
+                        .is_some_and(|c| !c.full_sync_done && c.cursor_updated_at > 0)
+                    {
+                        mid_run_kills += 1;
+                    }
+                    // The account keeps changing between crashes.
+                    let activity = Activity {
+                        per_second: 1.0,
+                        create: 3,
+                        update: 4,
+                        move_stage: 3,
+                        delete: 1,
+                        restore: 1,
+                    };
+                    sim.control().run_activity_steps(&activity, 50, kills);
+                    child = spawn_once(&test, &id);
+                }
+            }
+        }
+        assert!(
+            mid_run_kills >= 3,
+            "{db}: only {mid_run_kills} of {kills} kills landed inside the leads stream (seed {seed})"
+        );
+        let live = common::assert_store_matches(&test.store, &integration, &sim).await;
+        assert!(live > 45_000, "{db}: {live}");
+        eprintln!(
+            "{db}: {kills} kills ({mid_run_kills} inside the leads stream), complete after {:?}",
+            started.elapsed()
+        );
+        test.cleanup().await.unwrap();
+    }
+}
