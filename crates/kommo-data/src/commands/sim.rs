@@ -127,7 +127,11 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
     if args.json {
         // Written by hand to keep the documented key order (serde_json sorts map keys).
         let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
-        println!("{{\"base_url\":{},\"access_token\":{}}}", quote(&base_url), quote(&token));
+        println!(
+            "{{\"base_url\":{},\"access_token\":{}}}",
+            quote(&base_url),
+            quote(&token)
+        );
     } else {
         let app = sim.oauth_app();
         println!(
@@ -163,8 +167,10 @@ pub(crate) async fn run(args: SimArgs) -> anyhow::Result<()> {
 fn init_logging() {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }
