@@ -49,28 +49,64 @@ impl FromRequestParts<AppState> for Caller {
         else {
             return Err(ApiError::Unauthorized);
         };
-        let grant = state
-            .store()
-            .authenticate(client_id, secret)
-            .await
-            .map_err(ApiError::from)?;
-        let Some(grant) = grant else {
-            tracing::debug!(client_id, "rejected credentials");
-            return Err(ApiError::Unauthorized);
+        let now = Instant::now();
+        let grant = match state.budgets().cached_grant(client_id, secret, now) {
+            Some(grant) => grant,
+            None => {
+                let grant = state
+                    .store()
+                    .authenticate(client_id, secret)
+                    .await
+                    .map_err(ApiError::from)?;
+                let Some(grant) = grant else {
+                    tracing::debug!(client_id, "rejected credentials");
+                    return Err(ApiError::Unauthorized);
+                };
+                state.budgets().remember_grant(secret, &grant, now);
+                grant
+            }
         };
         state
             .budgets()
-            .spend(&grant.client_id, grant.requests_per_minute, Instant::now())?;
+            .spend(&grant.client_id, grant.requests_per_minute, now)?;
         Ok(Caller { grant })
     }
 }
 
-/// Token buckets, one per client id: a full minute's budget can be spent at once, and it
-/// refills continuously at `requests_per_minute / 60` a second. Only authenticated client ids
-/// get a bucket, so the map is bounded by the number of issued credentials.
-#[derive(Debug, Default)]
+/// How long a verified grant is reused without asking the store again: revoked credentials
+/// or changed grants take effect within this time.
+pub const GRANT_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// What the API remembers per set of credentials, in memory:
+///
+/// - Request budgets: token buckets, one per client id. A full minute's budget can be spent at
+///   once, and it refills continuously at `requests_per_minute / 60` a second.
+/// - Recently verified grants, for [`GRANT_CACHE_TTL`], so a busy client costs one keyed-hash
+///   check in the store every few seconds rather than on every request. A hit needs the same
+///   secret (compared in constant time); anything else goes to the store.
+///
+/// Only authenticated client ids get entries, so both maps are bounded by the number of
+/// issued credentials.
+#[derive(Default)]
 pub struct Budgets {
     buckets: Mutex<HashMap<String, Bucket>>,
+    verified: Mutex<HashMap<String, Verified>>,
+}
+
+impl std::fmt::Debug for Budgets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the cached secrets.
+        f.debug_struct("Budgets")
+            .field("clients", &self.buckets.lock().len())
+            .field("verified", &self.verified.lock().len())
+            .finish()
+    }
+}
+
+struct Verified {
+    secret: Vec<u8>,
+    grant: Grant,
+    at: Instant,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -80,6 +116,35 @@ struct Bucket {
 }
 
 impl Budgets {
+    /// The grant verified for these credentials within [`GRANT_CACHE_TTL`], if the secret is
+    /// the same one.
+    pub(crate) fn cached_grant(
+        &self,
+        client_id: &str,
+        secret: &str,
+        now: Instant,
+    ) -> Option<Grant> {
+        let verified = self.verified.lock();
+        let entry = verified.get(client_id)?;
+        let fresh = now.saturating_duration_since(entry.at) < GRANT_CACHE_TTL;
+        (fresh && constant_time_eq(&entry.secret, secret.as_bytes())).then(|| entry.grant.clone())
+    }
+
+    pub(crate) fn remember_grant(&self, secret: &str, grant: &Grant, now: Instant) {
+        let mut verified = self.verified.lock();
+        if verified.len() >= 10_000 {
+            verified.retain(|_, entry| now.saturating_duration_since(entry.at) < GRANT_CACHE_TTL);
+        }
+        verified.insert(
+            grant.client_id.clone(),
+            Verified {
+                secret: secret.as_bytes().to_vec(),
+                grant: grant.clone(),
+                at: now,
+            },
+        );
+    }
+
     /// Takes one request from the client's budget, or says how long until one is available.
     pub(crate) fn spend(
         &self,
@@ -117,6 +182,15 @@ impl Budgets {
     }
 }
 
+/// Equal length and bytes, in time that depends only on the length.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let difference = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(difference) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +215,31 @@ mod tests {
         let later = start + Duration::from_secs(20);
         budgets.spend("a", 3, later).unwrap();
         assert!(budgets.spend("a", 3, later).is_err());
+    }
+
+    #[test]
+    fn verified_grants_are_reused_only_with_the_same_secret_and_while_fresh() {
+        let budgets = Budgets::default();
+        let grant = Grant {
+            client_id: "kd_1".into(),
+            organization_id: "o".into(),
+            workspace_ids: vec!["w".into()],
+            requests_per_minute: 0,
+        };
+        let now = Instant::now();
+        budgets.remember_grant("s3cret", &grant, now);
+        assert_eq!(
+            budgets.cached_grant("kd_1", "s3cret", now),
+            Some(grant.clone())
+        );
+        assert_eq!(budgets.cached_grant("kd_1", "s3creT", now), None);
+        assert_eq!(budgets.cached_grant("kd_1", "s3cret-longer", now), None);
+        assert_eq!(budgets.cached_grant("kd_2", "s3cret", now), None);
+        assert_eq!(
+            budgets.cached_grant("kd_1", "s3cret", now + GRANT_CACHE_TTL),
+            None
+        );
+        assert!(!format!("{budgets:?}").contains("s3cret"));
     }
 
     #[test]

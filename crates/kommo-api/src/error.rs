@@ -190,6 +190,10 @@ impl From<kommo_store::StoreError> for ApiError {
             kommo_store::StoreError::NotGranted { .. } => Self::Forbidden {
                 detail: error.to_string(),
             },
+            // Only what the caller sent, e.g. a page the database cannot express.
+            kommo_store::StoreError::InvalidInput { field, reason } => {
+                Self::bad_request(vec![InvalidParam::new(field, reason)])
+            }
             other => Self::internal(&other),
         }
     }

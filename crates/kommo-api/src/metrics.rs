@@ -17,9 +17,9 @@ use crate::state::AppState;
 pub const REQUESTS_TOTAL: &str = "kommo_api_requests_total";
 /// Time to answer, in seconds, labelled `route` and `status`.
 pub const REQUEST_SECONDS: &str = "kommo_api_request_duration_seconds";
-/// Stored rows, labelled `integration_id` and `entity`.
+/// Stored rows, labelled `integration` and `entity`.
 pub const ROWS: &str = "kommo_integration_rows";
-/// Seconds since the integration's last successful sync finished, labelled `integration_id`.
+/// Seconds since the integration's last successful sync finished, labelled `integration`.
 pub const SYNC_LAG_SECONDS: &str = "kommo_integration_sync_lag_seconds";
 /// Whether the integration has ever synced successfully (1) or not (0).
 pub const SYNCED: &str = "kommo_integration_synced";
@@ -99,7 +99,7 @@ async fn refresh_integration_gauges(state: &AppState) -> Result<(), ApiError> {
             ("users", counts.users),
         ];
         for (entity, count) in entities {
-            metrics::gauge!(ROWS, "integration_id" => id.clone(), "entity" => entity)
+            metrics::gauge!(ROWS, "integration" => id.clone(), "entity" => entity)
                 .set(count as f64);
         }
         let runs = store.runs(&id, 20).await?;
@@ -108,14 +108,14 @@ async fn refresh_integration_gauges(state: &AppState) -> Result<(), ApiError> {
             .filter(|run| run.status == kommo_store::RunStatus::Ok)
             .filter_map(|run| run.finished_at)
             .max();
-        metrics::gauge!(SYNCED, "integration_id" => id.clone()).set(if last_ok.is_some() {
+        metrics::gauge!(SYNCED, "integration" => id.clone()).set(if last_ok.is_some() {
             1.0
         } else {
             0.0
         });
         if let Some(finished) = last_ok {
             let lag = (now - finished).max(0) as f64 / 1000.0;
-            metrics::gauge!(SYNC_LAG_SECONDS, "integration_id" => id).set(lag);
+            metrics::gauge!(SYNC_LAG_SECONDS, "integration" => id).set(lag);
         }
     }
     Ok(())

@@ -1159,7 +1159,7 @@ async fn openapi_docs_health_and_metrics(w: &World) {
         metrics
             .lines()
             .any(|l| l.starts_with("kommo_integration_rows")
-                && l.contains(r#"integration_id="int_a1""#)
+                && l.contains(r#"integration="int_a1""#)
                 && l.contains(r#"entity="leads""#)),
         "{metrics}"
     );
