@@ -120,7 +120,7 @@ fn from_serde(error: &serde_path_to_error::Error<serde_json::Error>) -> InputErr
         };
         return InputError::field(field, problem);
     }
-    let message = strip_position(&message);
+    let message = plain_types(&strip_position(&message));
     if parent.is_empty() {
         InputError::whole(message)
     } else {
@@ -139,6 +139,24 @@ fn strip_position(message: &str) -> String {
         Some(at) => message[..at].to_owned(),
         None => message.to_owned(),
     }
+}
+
+/// serde names Rust types ("expected i64"); callers think in JSON.
+fn plain_types(message: &str) -> String {
+    const NAMES: [(&str, &str); 7] = [
+        ("expected i64", "expected an integer"),
+        ("expected u64", "expected a non-negative integer"),
+        ("expected u32", "expected a non-negative integer"),
+        ("expected u8", "expected a non-negative integer"),
+        ("expected f64", "expected a number"),
+        ("expected a boolean", "expected true or false"),
+        ("expected a sequence", "expected an array"),
+    ];
+    let mut out = message.to_owned();
+    for (rust, json) in NAMES {
+        out = out.replace(rust, json);
+    }
+    out.replace("expected struct ", "expected an object ")
 }
 
 fn join(parent: &str, field: &str) -> String {
@@ -330,6 +348,10 @@ mod tests {
         let error = parse_sample(json!({"items": [], "limit": "ten"})).unwrap_err();
         assert_eq!(error.field.as_deref(), Some("limit"));
         assert!(error.problem.contains("invalid type"), "{error}");
+        assert!(
+            error.problem.ends_with("expected a non-negative integer"),
+            "{error}"
+        );
         let error = parse_sample(json!(["not", "an", "object"])).unwrap_err();
         assert_eq!(error.field, None);
         assert!(error.problem.contains("an array"), "{error}");

@@ -8,6 +8,7 @@
 //! (the one error type, RFC 9457 bodies), `auth` (credentials and request budgets),
 //! `resources` (the four handlers), `openapi`, `metrics`.
 
+pub mod actions;
 pub mod auth;
 pub mod error;
 pub mod metrics;
@@ -28,6 +29,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
+pub use actions::ActionsConfig;
 pub use error::{ApiError, InvalidParam, PROBLEM_JSON, Problem};
 pub use state::AppState;
 
@@ -39,6 +41,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resources::contacts))
         .routes(routes!(resources::pipelines))
         .routes(routes!(resources::users))
+        .merge(actions::router())
 }
 
 /// The OpenAPI 3.1 document served at `/openapi.json`.
@@ -56,7 +59,7 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
-        // The MCP endpoint mounts here: `.nest_service("/mcp", ...)`.
+        .nest_service("/mcp", actions::mcp(&state))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(TraceLayer::new_for_http())

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use kommo_store::Store;
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::actions::{Actions, ActionsConfig};
 use crate::auth::Budgets;
 
 /// The state of the HTTP app. Cheap to clone; new shared things (the actions' executor, ...)
@@ -19,6 +20,7 @@ struct Inner {
     store: Store,
     budgets: Budgets,
     metrics: PrometheusHandle,
+    actions: Actions,
 }
 
 impl AppState {
@@ -35,7 +37,27 @@ impl AppState {
                 store,
                 budgets: Budgets::default(),
                 metrics,
+                actions: Actions::new(ActionsConfig::default()),
             }),
+        }
+    }
+
+    /// Runs the actions (HTTP and `/mcp`) with `config`. Call it before the state is shared:
+    /// on a shared state it starts from fresh request budgets.
+    pub fn with_actions(self, config: ActionsConfig) -> Self {
+        match Arc::try_unwrap(self.inner) {
+            Ok(mut inner) => {
+                inner.actions = Actions::new(config);
+                Self { inner: Arc::new(inner) }
+            }
+            Err(shared) => Self {
+                inner: Arc::new(Inner {
+                    store: shared.store.clone(),
+                    budgets: Budgets::default(),
+                    metrics: shared.metrics.clone(),
+                    actions: Actions::new(config),
+                }),
+            },
         }
     }
 
@@ -50,5 +72,9 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &PrometheusHandle {
         &self.inner.metrics
+    }
+
+    pub(crate) fn actions(&self) -> &Actions {
+        &self.inner.actions
     }
 }
