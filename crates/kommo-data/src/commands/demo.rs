@@ -48,6 +48,8 @@ pub(crate) struct DemoArgs {
 
 pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     init_quiet_logging();
+    // Installed before the sync so its metrics reach /metrics too.
+    drop(kommo_api::metrics::prometheus());
     let started = Instant::now();
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
@@ -405,7 +407,7 @@ fn print_ready(
     println!("   curl -s '{base}/v1/kommo/users?workspaceId={WORKSPACE}' {auth}");
     println!();
     println!(
-        "   Interactive docs: {base}/docs   OpenAPI: {base}/openapi.json   Metrics: {base}/metrics"
+        "   Interactive docs: {base}/docs/   OpenAPI: {base}/openapi.json   Metrics: {base}/metrics"
     );
     println!();
     println!("{}", mcp_connection_help(&base, client_id, secret));

@@ -44,6 +44,10 @@ pub(crate) struct ApiBenchArgs {
     /// Keeps the SQLite database between runs, so it is seeded once.
     #[arg(long, default_value = "kommo-bench-api")]
     dir: PathBuf,
+    /// Which queries of the mix to send, by number (1 = pipeline and created range, 2 = status
+    /// list, 3 = tag name, 4 = page 500, 5 = contact by email); all by default.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 5])]
+    queries: Vec<usize>,
     /// Skip SQLite.
     #[arg(long)]
     no_sqlite: bool,
@@ -443,6 +447,17 @@ async fn generate_load(
     let started = Instant::now();
     let measure_from = started + warmup;
     let deadline = measure_from + measured;
+    let kinds: Vec<usize> = args
+        .queries
+        .iter()
+        .filter(|q| (1..=QUERY_NAMES.len()).contains(q))
+        .map(|q| q - 1)
+        .collect();
+    anyhow::ensure!(
+        !kinds.is_empty(),
+        "--queries must name at least one of 1 to {}",
+        QUERY_NAMES.len()
+    );
     let mut tasks = Vec::with_capacity(args.connections);
     for connection in 0..args.connections.max(1) {
         let client = reqwest::Client::builder()
@@ -456,18 +471,21 @@ async fn generate_load(
         let client_id = client_id.to_owned();
         let secret = secret.to_owned();
         let contacts = args.contacts;
+        let kinds = kinds.clone();
         tasks.push(tokio::spawn(async move {
             let mut rng = rand::rngs::SmallRng::seed_from_u64(connection as u64);
             let mut per_kind: Vec<KindStats> = (0..QUERY_NAMES.len())
                 .map(|_| KindStats::default())
                 .collect();
             let mut errors = 0u64;
-            let mut kind = connection % QUERY_NAMES.len();
+            let mut turn = connection;
             loop {
                 let now = Instant::now();
                 if now >= deadline {
                     break;
                 }
+                let kind = kinds[turn % kinds.len()];
+                turn += 1;
                 let url = format!("{base}{}", request_path(kind, &mut rng, contacts));
                 let sent = Instant::now();
                 let result = client
@@ -495,7 +513,6 @@ async fn generate_load(
                         None => errors += 1,
                     }
                 }
-                kind = (kind + 1) % QUERY_NAMES.len();
             }
             (per_kind, errors)
         }));
