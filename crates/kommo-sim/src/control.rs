@@ -169,6 +169,7 @@ impl Control {
             loss_reason: true,
             source_id: true,
             price_by_robot: false,
+            catalog_elements: false,
         };
         Some(acc.lead_model(rec, with, "http://localhost"))
     }

@@ -1,7 +1,8 @@
 //! The hot path: lead pages written straight into one buffer, without building the model
 //! structs first. The output is byte for byte what `serde_json` makes of
-//! `kommo_model::Collection<Lead>` (a unit test holds the two together), so the shared wire
-//! type stays the definition and this is only a faster way to write it.
+//! `kommo_model::Collection<Lead>` in Kommo's read shape (`crate::shape`; a unit test holds
+//! the two together), so the shared wire type stays the definition and this is only a faster
+//! way to write it.
 
 use kommo_model::Links;
 
@@ -20,6 +21,14 @@ pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
         }
     }
     out.extend_from_slice(&buf[i..]);
+}
+
+/// A signed integer.
+pub(crate) fn int(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    num(out, n.unsigned_abs());
 }
 
 fn opt_num(out: &mut Vec<u8>, n: u32) {
@@ -45,6 +54,64 @@ fn key(out: &mut Vec<u8>, k: &str) {
     out.push(b'"');
     out.extend_from_slice(k.as_bytes());
     out.extend_from_slice(b"\":");
+}
+
+/// `,"_links":{"self":{"href":"{base}/api/v4/{path}/{id}"}}` of an embedded entity.
+fn embedded_links(out: &mut Vec<u8>, base: &str, path: &str, id: u64) {
+    out.extend_from_slice(b",\"_links\":{\"self\":{\"href\":");
+    string(out, &format!("{base}/api/v4/{path}/{id}"));
+    out.extend_from_slice(b"}}");
+}
+
+/// Custom field values in Kommo's read shape: `field_code` is `null` when there is none.
+fn field_values(out: &mut Vec<u8>, fields: &[kommo_model::CustomFieldValues]) {
+    out.push(b'[');
+    for (i, f) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'{');
+        let mut sep = false;
+        let mut field_key = |out: &mut Vec<u8>, k: &str| {
+            if sep {
+                out.push(b',');
+            }
+            sep = true;
+            key(out, k);
+        };
+        if let Some(id) = f.field_id {
+            field_key(out, "field_id");
+            int(out, id);
+        }
+        if let Some(name) = &f.field_name {
+            field_key(out, "field_name");
+            string(out, name);
+        }
+        field_key(out, "field_code");
+        match &f.field_code {
+            Some(code) => string(out, code),
+            None => out.extend_from_slice(b"null"),
+        }
+        if let Some(kind) = &f.field_type {
+            field_key(out, "field_type");
+            string(out, kind);
+        }
+        field_key(out, "values");
+        match &f.values {
+            Some(values) => {
+                if serde_json::to_writer(&mut *out, values).is_err() {
+                    out.extend_from_slice(b"[]");
+                }
+            }
+            None => out.extend_from_slice(b"null"),
+        }
+        if let Some(computed) = f.is_computed {
+            field_key(out, "is_computed");
+            out.extend_from_slice(if computed { b"true" } else { b"false" });
+        }
+        out.push(b'}');
+    }
+    out.push(b']');
 }
 
 fn href(out: &mut Vec<u8>, base: &str, path: &str, id: u32) {
@@ -83,9 +150,9 @@ impl Account {
         num(out, u64::from(rec.pipeline_id));
         out.extend_from_slice(b",\"loss_reason_id\":");
         opt_num(out, rec.loss_reason_id);
-        if with.source_id && rec.source_id != 0 {
+        if with.source_id {
             out.extend_from_slice(b",\"source_id\":");
-            num(out, u64::from(rec.source_id));
+            opt_num(out, rec.source_id);
         }
         out.extend_from_slice(b",\"created_by\":");
         num(out, u64::from(rec.created_by));
@@ -106,11 +173,7 @@ impl Account {
         });
         out.extend_from_slice(b",\"custom_fields_values\":");
         match self.field_values(Kind::Leads, id) {
-            Some(values) => {
-                if serde_json::to_writer(&mut *out, &values).is_err() {
-                    out.extend_from_slice(b"null");
-                }
-            }
+            Some(values) => field_values(out, &values),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"score\":null,\"account_id\":");
@@ -169,43 +232,64 @@ impl Account {
         }
         out.push(b']');
         if with.contacts {
-            let contacts = self.lead_contacts(rec);
-            if !contacts.is_empty() {
-                out.extend_from_slice(b",\"contacts\":[");
-                for (i, (cid, main)) in contacts.iter().enumerate() {
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(b"{\"id\":");
-                    num(out, u64::from(*cid));
-                    out.extend_from_slice(if *main {
-                        b",\"is_main\":true}"
-                    } else {
-                        b",\"is_main\":false}"
-                    });
+            out.extend_from_slice(b",\"contacts\":[");
+            for (i, (cid, main)) in self.lead_contacts(rec).iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
                 }
-                out.push(b']');
+                out.extend_from_slice(b"{\"id\":");
+                num(out, u64::from(*cid));
+                out.extend_from_slice(if *main {
+                    b",\"is_main\":true"
+                } else {
+                    b",\"is_main\":false"
+                });
+                embedded_links(out, base, "contacts", u64::from(*cid));
+                out.push(b'}');
             }
+            out.push(b']');
         }
         out.extend_from_slice(b",\"companies\":[");
         if rec.company_id != 0 {
             out.extend_from_slice(b"{\"id\":");
             num(out, u64::from(rec.company_id));
+            embedded_links(out, base, "companies", u64::from(rec.company_id));
             out.push(b'}');
         }
         out.push(b']');
-        if with.loss_reason && rec.loss_reason_id != 0 {
-            let reasons: Vec<_> = self
-                .loss_reasons
-                .iter()
-                .filter(|r| r.id == i64::from(rec.loss_reason_id))
-                .collect();
-            if !reasons.is_empty() {
-                out.extend_from_slice(b",\"loss_reason\":");
-                if serde_json::to_writer(&mut *out, &reasons).is_err() {
-                    out.extend_from_slice(b"[]");
+        if with.loss_reason {
+            out.extend_from_slice(b",\"loss_reason\":[");
+            if rec.loss_reason_id != 0 {
+                let mut first = true;
+                for r in self
+                    .loss_reasons
+                    .iter()
+                    .filter(|r| r.id == i64::from(rec.loss_reason_id))
+                {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    out.extend_from_slice(b"{\"id\":");
+                    int(out, r.id);
+                    out.extend_from_slice(b",\"name\":");
+                    string(out, &r.name);
+                    for (k, v) in [
+                        (&b",\"sort\":"[..], r.sort),
+                        (b",\"created_at\":", r.created_at),
+                        (b",\"updated_at\":", r.updated_at),
+                    ] {
+                        out.extend_from_slice(k);
+                        int(out, v);
+                    }
+                    embedded_links(out, base, "leads/loss_reasons", r.id.unsigned_abs());
+                    out.push(b'}');
                 }
             }
+            out.push(b']');
+        }
+        if with.catalog_elements {
+            out.extend_from_slice(b",\"catalog_elements\":[]");
         }
         out.extend_from_slice(b"}}");
     }
@@ -249,6 +333,7 @@ mod tests {
     use super::*;
     use crate::api::lead_write::LeadPlan;
     use crate::config::SimConfig;
+    use crate::shape::{ReadShape, Shaped};
 
     #[test]
     fn fast_pages_equal_the_model_serialisation_byte_for_byte() {
@@ -290,12 +375,14 @@ mod tests {
                 loss_reason: true,
                 source_id: true,
                 price_by_robot: true,
+                catalog_elements: true,
             },
             LeadWith {
                 contacts: true,
                 loss_reason: false,
                 source_id: true,
                 price_by_robot: false,
+                catalog_elements: false,
             },
         ] {
             for chunk in ids.chunks(97) {
@@ -311,7 +398,11 @@ mod tests {
                         .map(|r| acc.lead_model(r, with, "http://h"))
                         .collect(),
                 };
-                let slow = serde_json::to_vec(&model).unwrap();
+                let shape = ReadShape {
+                    base: "http://h",
+                    with,
+                };
+                let slow = serde_json::to_vec(&Shaped::new(&model, shape)).unwrap();
                 assert_eq!(
                     String::from_utf8_lossy(&fast),
                     String::from_utf8_lossy(&slow)

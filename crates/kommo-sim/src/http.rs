@@ -14,7 +14,9 @@ use kommo_model::query::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
 use kommo_model::{Link, Links, Problem};
 use serde::Serialize;
 
+use crate::render::LeadWith;
 use crate::rng::{Rng, stream};
+use crate::shape::{ReadShape, Shaped};
 use crate::state::{SimState, Verdict};
 
 /// The whole simulator as an axum router: `/api/v4/*`, `/oauth2/*` and the `/_sim/*` control
@@ -195,6 +197,16 @@ pub(crate) fn hal_status<T: Serialize>(status: StatusCode, value: &T) -> Respons
             &e.to_string(),
         ),
     }
+}
+
+/// A 200 with a HAL body in Kommo's read shape (`crate::shape`): the keys the shared wire
+/// types leave out but Kommo sends on reads put back.
+pub(crate) fn hal_read<T: Serialize>(value: &T, base: &str) -> Response {
+    let shape = ReadShape {
+        base,
+        with: LeadWith::default(),
+    };
+    hal_status(StatusCode::OK, &Shaped::new(value, shape))
 }
 
 /// A 200 with an already serialised HAL body.

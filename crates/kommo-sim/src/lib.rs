@@ -76,6 +76,7 @@ mod names;
 mod oauth;
 mod render;
 mod rng;
+mod shape;
 mod state;
 mod store;
 

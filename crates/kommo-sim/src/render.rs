@@ -23,6 +23,7 @@ pub(crate) struct LeadWith {
     pub(crate) loss_reason: bool,
     pub(crate) source_id: bool,
     pub(crate) price_by_robot: bool,
+    pub(crate) catalog_elements: bool,
 }
 
 impl LeadWith {
@@ -33,6 +34,7 @@ impl LeadWith {
             loss_reason: has("loss_reason"),
             source_id: has("source_id") || has("source"),
             price_by_robot: has("is_price_modified_by_robot"),
+            catalog_elements: has("catalog_elements"),
         }
     }
 }

@@ -1,54 +1,62 @@
 //! Every example response body in Kommo's reference pages (the fixtures of `kommo-model`,
-//! verbatim copies of the seed pages) has the same keys as what the simulator emits for the
-//! equivalent request.
+//! verbatim copies of the seed pages) has exactly the keys of what the simulator emits for the
+//! equivalent request, object by object: every object at a path
+//! (`_embedded.leads[]._embedded.contacts[]`) carries the example's keys, no more and no fewer,
+//! keys holding `null` and empty arrays included; and where the example has an array or an
+//! object, so does the simulator (never `null` or a missing key).
 //!
-//! Keys are compared as sets of paths (`_embedded.leads[]._links.self.href`), merged over the
-//! items of an array. The only allowed differences are listed in `MODEL_OMITS`: keys the
-//! shared wire types leave out when empty or null (so the client's writes never send them).
+//! The one allowed difference: values of richer field types than the example's checkbox carry
+//! `enum_id` / `enum_code` next to `value`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
 mod common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-/// Keys `kommo-model` skips when empty / null, and the lead's `catalog_elements` (no catalogs
-/// are simulated).
-const MODEL_OMITS: &[&str] = &[
-    "_embedded.leads[]._embedded.catalog_elements",
-    "_embedded.leads[].custom_fields_values[].field_code",
-    "custom_fields_values[].field_code",
-    "_embedded.leads[]._embedded.companies[]._links",
-    "_embedded.leads[]._embedded.companies[]._links.self",
-    "_embedded.leads[]._embedded.companies[]._links.self.href",
-    "_embedded.leads[]._embedded.contacts[]._links",
-    "_embedded.leads[]._embedded.contacts[]._links.self",
-    "_embedded.leads[]._embedded.contacts[]._links.self.href",
-    "_embedded.leads[]._embedded.loss_reason[]._links",
-    "_embedded.leads[]._embedded.loss_reason[]._links.self",
-    "_embedded.leads[]._embedded.loss_reason[]._links.self.href",
-];
+/// What is seen at each path: the key lists of its objects and the kinds of its values.
+#[derive(Default)]
+struct Shape {
+    keys: BTreeMap<String, BTreeSet<Vec<String>>>,
+    kinds: BTreeMap<String, BTreeSet<&'static str>>,
+}
 
-fn paths(value: &Value, prefix: &str, out: &mut BTreeSet<String>) {
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        _ => "scalar",
+    }
+}
+
+fn walk(value: &Value, path: &str, out: &mut Shape) {
+    out.kinds
+        .entry(path.to_owned())
+        .or_default()
+        .insert(kind(value));
     match value {
         Value::Object(map) => {
+            out.keys
+                .entry(path.to_owned())
+                .or_default()
+                .insert(map.keys().cloned().collect());
             for (k, v) in map {
-                let p = if prefix.is_empty() {
+                let p = if path.is_empty() {
                     k.clone()
                 } else {
-                    format!("{prefix}.{k}")
+                    format!("{path}.{k}")
                 };
-                out.insert(p.clone());
-                paths(v, &p, out);
+                walk(v, &p, out);
             }
         }
         Value::Array(items) => {
             for item in items {
-                paths(item, &format!("{prefix}[]"), out);
+                walk(item, &format!("{path}[]"), out);
             }
         }
         _ => {}
@@ -64,23 +72,68 @@ fn fixture(name: &str) -> Value {
         .unwrap()
 }
 
+/// Custom field values: `value`, plus `enum_id` / `enum_code` for selects and multitext.
+fn is_field_value(path: &str) -> bool {
+    path.ends_with("custom_fields_values[].values[]")
+}
+
 fn same_keys(name: &str, ours: &Value) {
-    let (mut want, mut got) = (BTreeSet::new(), BTreeSet::new());
-    paths(&fixture(name), "", &mut want);
-    paths(ours, "", &mut got);
-    let missing: Vec<_> = want
-        .difference(&got)
-        .filter(|p| !MODEL_OMITS.contains(&p.as_str()))
-        .collect();
-    // Richer field types than the example's checkbox carry enum ids and codes.
-    let extra: Vec<_> = got
-        .difference(&want)
-        .filter(|p| !p.ends_with("values[].enum_id") && !p.ends_with("values[].enum_code"))
-        .collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "{name}: missing {missing:?}, extra {extra:?}"
-    );
+    let (mut want, mut got) = (Shape::default(), Shape::default());
+    walk(&fixture(name), "", &mut want);
+    walk(ours, "", &mut got);
+    let mut problems = Vec::new();
+    let paths: BTreeSet<&String> = want.kinds.keys().chain(got.kinds.keys()).collect();
+    for path in paths {
+        if ["enum_id", "enum_code"].iter().any(|k| {
+            path.strip_suffix(k)
+                .is_some_and(|p| is_field_value(p.trim_end_matches('.')))
+        }) {
+            continue;
+        }
+        let (Some(w), Some(g)) = (want.kinds.get(path), got.kinds.get(path)) else {
+            let side = if want.kinds.contains_key(path) {
+                "missing"
+            } else {
+                "extra"
+            };
+            problems.push(format!("{side} {path}"));
+            continue;
+        };
+        for container in ["array", "object"] {
+            if w.contains(container) != g.contains(container) {
+                problems.push(format!("{path}: example has {w:?}, simulator {g:?}"));
+            }
+        }
+        if g.contains("null") && !w.contains("null") {
+            problems.push(format!("{path}: null where the example has {w:?}"));
+        }
+        let (Some(w), Some(g)) = (want.keys.get(path), got.keys.get(path)) else {
+            continue;
+        };
+        if is_field_value(path) {
+            let allowed = ["value", "enum_id", "enum_code"];
+            for keys in w.iter().chain(g) {
+                if !keys.iter().any(|k| k == "value")
+                    || !keys.iter().all(|k| allowed.contains(&k.as_str()))
+                {
+                    problems.push(format!("{path}: keys {keys:?}"));
+                }
+            }
+            continue;
+        }
+        assert_eq!(
+            w.len(),
+            1,
+            "{name}: the example's objects at {path} differ: {w:?}"
+        );
+        let example = w.first().unwrap();
+        for keys in g.iter().filter(|keys| *keys != example) {
+            let missing: Vec<_> = example.iter().filter(|k| !keys.contains(k)).collect();
+            let extra: Vec<_> = keys.iter().filter(|k| !example.contains(k)).collect();
+            problems.push(format!("{path:?}: missing {missing:?}, extra {extra:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{name}:\n{}", problems.join("\n"));
 }
 
 #[tokio::test]
@@ -88,7 +141,7 @@ async fn leads_examples() {
     let sim = start_small(300).await;
     let mut list = get_json(
         &sim,
-        "/api/v4/leads?limit=250&with=contacts,loss_reason,source_id,is_price_modified_by_robot",
+        "/api/v4/leads?limit=250&with=contacts,loss_reason,catalog_elements,source_id,is_price_modified_by_robot",
     )
     .await;
     // The example is a last page: drop `next`.
@@ -182,8 +235,7 @@ async fn pipelines_and_statuses_examples() {
     .await;
     same_keys("pipeline-edit-response", &edited);
 
-    let mut statuses = get_json(&sim, &format!("/api/v4/leads/pipelines/{pid}/statuses")).await;
-    statuses.as_object_mut().unwrap().remove("_links");
+    let statuses = get_json(&sim, &format!("/api/v4/leads/pipelines/{pid}/statuses")).await;
     same_keys("statuses-list", &statuses);
     let sid = statuses["_embedded"]["statuses"][0]["id"].as_i64().unwrap();
     same_keys(
@@ -198,14 +250,13 @@ async fn pipelines_and_statuses_examples() {
     for s in request.as_array_mut().unwrap() {
         s.as_object_mut().unwrap().remove("descriptions");
     }
-    let (_, mut added) = send(
+    let (_, added) = send(
         &sim,
         Method::POST,
         &format!("/api/v4/leads/pipelines/{pid}/statuses"),
         &request,
     )
     .await;
-    added.as_object_mut().unwrap().remove("_links");
     same_keys("statuses-add-response", &added);
     let editable = added["_embedded"]["statuses"][0]["id"].as_i64().unwrap();
     let (_, edited) = send(

@@ -16,7 +16,7 @@ use crate::api::filter::{
 };
 use crate::api::lead_write::write_now;
 use crate::api::validate::{ItemErrors, MAX_BATCH, batch, validation_failed};
-use crate::http::{Caller, base_url, hal, json_body, list_request, no_content, problem};
+use crate::http::{Caller, base_url, hal, hal_read, json_body, list_request, no_content, problem};
 use crate::state::SimState;
 use crate::store::{Account, CompanyRec, ContactRec, DELETED, EventKind, EventValue, Extra, Kind};
 
@@ -516,13 +516,16 @@ fn list(
                 .map(|r| acc.company_model(r, with_leads, with_contacts, &base))
                 .collect();
             drop(acc);
-            hal(&Collection {
-                page: Some(req.page),
-                page_count: None,
-                total_items: None,
-                links,
-                items,
-            })
+            hal_read(
+                &Collection {
+                    page: Some(req.page),
+                    page_count: None,
+                    total_items: None,
+                    links,
+                    items,
+                },
+                &base,
+            )
         }
         _ => {
             let items: Vec<_> = ids
@@ -532,13 +535,16 @@ fn list(
                 .map(|r| acc.contact_model(r, with_leads, &base))
                 .collect();
             drop(acc);
-            hal(&Collection {
-                page: Some(req.page),
-                page_count: None,
-                total_items: None,
-                links,
-                items,
-            })
+            hal_read(
+                &Collection {
+                    page: Some(req.page),
+                    page_count: None,
+                    total_items: None,
+                    links,
+                    items,
+                },
+                &base,
+            )
         }
     }
 }
@@ -562,16 +568,22 @@ pub(crate) async fn get_one(
     let acc = state.inner.account.read();
     match kind {
         Kind::Companies => match acc.companies.get(id).filter(|c| c.flags & DELETED == 0) {
-            Some(rec) => hal(&acc.company_model(
-                rec,
-                req.query.has_with("leads"),
-                req.query.has_with("contacts"),
+            Some(rec) => hal_read(
+                &acc.company_model(
+                    rec,
+                    req.query.has_with("leads"),
+                    req.query.has_with("contacts"),
+                    &base,
+                ),
                 &base,
-            )),
+            ),
             None => no_content(),
         },
         _ => match acc.contacts.get(id).filter(|c| c.flags & DELETED == 0) {
-            Some(rec) => hal(&acc.contact_model(rec, req.query.has_with("leads"), &base)),
+            Some(rec) => hal_read(
+                &acc.contact_model(rec, req.query.has_with("leads"), &base),
+                &base,
+            ),
             None => no_content(),
         },
     }

@@ -350,13 +350,30 @@ pub(crate) async fn statuses(
         return not_found("Pipeline");
     };
     let items: Vec<_> = acc.pipeline_model(p, &base).embedded.statuses;
-    hal(&Collection {
-        page: None,
-        page_count: None,
-        total_items: Some(items.len() as u64),
-        links: Links::to_self(format!("{base}/api/v4/leads/pipelines/{}/statuses", p.id)),
-        items,
-    })
+    hal(&StatusList::new(&items))
+}
+
+/// The statuses list and add envelope: unlike the other collections, Kommo sends no `_links`.
+#[derive(Debug, serde::Serialize)]
+struct StatusList<'a> {
+    #[serde(rename = "_total_items")]
+    total_items: usize,
+    #[serde(rename = "_embedded")]
+    embedded: StatusItems<'a>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct StatusItems<'a> {
+    statuses: &'a [kommo_model::Status],
+}
+
+impl<'a> StatusList<'a> {
+    fn new(statuses: &'a [kommo_model::Status]) -> Self {
+        Self {
+            total_items: statuses.len(),
+            embedded: StatusItems { statuses },
+        }
+    }
 }
 
 pub(crate) async fn status(
@@ -456,13 +473,7 @@ pub(crate) async fn add_statuses(
     }
     acc.pipelines[pos].sort_statuses();
     drop(acc);
-    hal(&Collection {
-        page: None,
-        page_count: None,
-        total_items: Some(out.len() as u64),
-        links: Links::default(),
-        items: out,
-    })
+    hal(&StatusList::new(&out))
 }
 
 fn check_descriptions(
