@@ -3,6 +3,7 @@
 pub(crate) mod bench;
 pub(crate) mod common;
 pub(crate) mod demo;
+pub(crate) mod mcp;
 pub(crate) mod serve;
 pub(crate) mod sim;
 
@@ -15,6 +16,8 @@ pub(crate) enum Command {
     Serve(serve::ServeArgs),
     /// Run the Kommo simulator: a Kommo-compatible API v4 server with a generated account.
     Sim(sim::SimArgs),
+    /// Serve the Kommo actions as an MCP server on stdin/stdout, for desktop agents.
+    Mcp(mcp::McpArgs),
     /// Measure the simulator, the client, sync and the data API, and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -25,6 +28,7 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(args).await,
         Command::Serve(args) => serve::run(args).await,
         Command::Sim(args) => sim::run(args).await,
+        Command::Mcp(args) => mcp::run(args).await,
         Command::Bench(command) => bench::run(command).await,
     }
 }
