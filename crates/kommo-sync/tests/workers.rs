@@ -52,7 +52,7 @@ async fn three_workers_twelve_integrations_one_killed() {
         sims.push(sim);
     }
 
-    let mut workers = vec![
+    let mut workers = [
         worker(&test, "w1"),
         worker(&test, "w2"),
         worker(&test, "w3"),
