@@ -1,6 +1,6 @@
 //! Measures the store: write throughput into SQLite (and Postgres when
 //! `KOMMO_DATA_TEST_POSTGRES_URL` is set), then the data API query mix on a seeded SQLite
-//! workspace. `cargo run --release -p kommo-store --example store_bench -- [leads] [read-leads]`.
+//! workspace. `cargo run --release -p kommo-store --example store_bench -- [leads] [read-leads] [requests] [page size]`.
 #![allow(
     clippy::print_stdout,
     clippy::unwrap_used,
@@ -78,10 +78,11 @@ async fn main() {
     let write_rows = args.first().copied().unwrap_or(200_000);
     let read_rows = args.get(1).copied().unwrap_or(1_000_000);
     let requests = args.get(2).copied().unwrap_or(20_000);
+    let page_size = usize::try_from(args.get(3).copied().unwrap_or(250)).unwrap_or(250);
 
     let sqlite = TestStore::sqlite(Keys::generate()).await.unwrap();
     let cpu = cpu_seconds();
-    let report = bench_write_leads(&sqlite.store, write_rows, 250)
+    let report = bench_write_leads(&sqlite.store, write_rows, page_size)
         .await
         .unwrap();
     print_write("sqlite write", &report, cpu_seconds() - cpu);
@@ -89,7 +90,9 @@ async fn main() {
 
     if let Some(pg) = TestStore::postgres(Keys::generate()).await.unwrap() {
         let cpu = cpu_seconds();
-        let report = bench_write_leads(&pg.store, write_rows, 250).await.unwrap();
+        let report = bench_write_leads(&pg.store, write_rows, page_size)
+            .await
+            .unwrap();
         print_write(
             "postgres write (client side only)",
             &report,

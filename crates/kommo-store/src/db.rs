@@ -154,6 +154,21 @@ impl Db {
         })
     }
 
+    /// Starts a transaction for the sync engine's rows. On Postgres its commit does not wait
+    /// for the WAL flush (`synchronous_commit = off`): a crash may lose the last moments of
+    /// commits, but each lost commit takes its checkpoint with it, so the sync resumes from
+    /// an earlier checkpoint and fetches those rows again; nothing is lost or duplicated.
+    /// (SQLite's `synchronous = NORMAL` in WAL mode makes the same trade.)
+    pub(crate) async fn begin_sync_write(&self) -> Result<Tx, sqlx::Error> {
+        let mut tx = self.begin().await?;
+        if let Tx::Postgres(pg) = &mut tx {
+            sqlx::query("SET LOCAL synchronous_commit = off")
+                .execute(&mut **pg)
+                .await?;
+        }
+        Ok(tx)
+    }
+
     /// A read outside any transaction (SQLite: on a reader connection).
     pub(crate) async fn fetch_all<T: Record>(
         &self,

@@ -12,8 +12,9 @@ use crate::db::{Arg, Backend, placeholders};
 use crate::error::StoreError;
 use crate::model::EntityCounts;
 use crate::query::{
-    ContactOrder, ContactsQuery, Deleted, Direction, Grant, LeadOrder, LeadsQuery, Page,
-    PageRequest, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserOrder, UsersQuery,
+    ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, Grant, LeadFilter, LeadOrder,
+    LeadsQuery, Page, PageRequest, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserOrder,
+    UsersQuery,
 };
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, UserRow};
 use crate::write::{
@@ -86,15 +87,37 @@ impl<'a> Where<'a> {
         }
     }
 
-    /// `id IN (SELECT <parent> FROM <side> WHERE ws = ? AND <inner>)`.
-    fn side(&mut self, side: &str, parent: &str, ws: i64, inner: Where<'a>) {
-        let mut conds = vec!["ws = ?".to_owned()];
-        conds.extend(inner.conds);
-        self.conds.push(format!(
-            "id IN (SELECT {parent} FROM {side} WHERE {})",
-            conds.join(" AND ")
-        ));
-        self.args.push(Arg::int(ws));
+    /// A condition on a side table (`s`), as `id IN (SELECT s.<parent> FROM <side> s WHERE
+    /// s.ws = ? AND <inner>)` or as `EXISTS (SELECT 1 FROM <side> s WHERE s.<parent> =
+    /// <table>.id AND <inner>)`; see [`SideMode`].
+    fn side(
+        &mut self,
+        table: &str,
+        side: &str,
+        parent: &str,
+        ws: i64,
+        inner: Where<'a>,
+        mode: SideMode,
+    ) {
+        match mode {
+            SideMode::In => {
+                let mut conds = vec!["s.ws = ?".to_owned()];
+                conds.extend(inner.conds);
+                self.conds.push(format!(
+                    "id IN (SELECT s.{parent} FROM {side} s WHERE {})",
+                    conds.join(" AND ")
+                ));
+                self.args.push(Arg::int(ws));
+            }
+            SideMode::Exists => {
+                let mut conds = vec![format!("s.{parent} = {table}.id")];
+                conds.extend(inner.conds);
+                self.conds.push(format!(
+                    "EXISTS (SELECT 1 FROM {side} s WHERE {})",
+                    conds.join(" AND ")
+                ));
+            }
+        }
         self.args.extend(inner.args);
     }
 
@@ -123,40 +146,90 @@ struct TagFilter<'f> {
     tag_color_first: Option<&'f str>,
 }
 
-fn tag_conditions<'a>(w: &mut Where<'a>, side: &str, parent: &str, ws: i64, f: TagFilter<'a>) {
-    let first = |inner: &mut Where<'a>| inner.eq_int("position", 0);
-    if !f.tag_id.is_empty() {
+/// How a side-table filter is joined. SQLite follows the form it is given: `IN` builds the set
+/// of matching parents and sorts them (fast when few match), `EXISTS` walks the ordered index
+/// of the parent table and probes the side table per row, stopping at the page's end (fast
+/// when many match). The store counts matches up to [`COMMON_SIDE_ROWS`] to choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SideMode {
+    In,
+    Exists,
+}
+
+const COMMON_SIDE_ROWS: i64 = 10_000;
+
+/// The side-table conditions of the tag filters, in a fixed order.
+fn tag_side_conditions<'a>(f: &TagFilter<'a>) -> Vec<Where<'a>> {
+    let mut out = Vec::new();
+    let mut add = |build: &dyn Fn(&mut Where<'a>), first: bool| {
         let mut inner = Where::new();
-        inner.in_ints("tag_id", f.tag_id);
-        w.side(side, parent, ws, inner);
+        build(&mut inner);
+        if first {
+            inner.eq_int("s.position", 0);
+        }
+        out.push(inner);
+    };
+    if !f.tag_id.is_empty() {
+        add(&|w| w.in_ints("s.tag_id", f.tag_id), false);
     }
     if let Some(name) = f.tag_name {
-        let mut inner = Where::new();
-        inner.eq_str("name", name);
-        w.side(side, parent, ws, inner);
+        add(&|w| w.eq_str("s.name", name), false);
     }
     if let Some(color) = f.tag_color {
-        let mut inner = Where::new();
-        inner.eq_str("color", color);
-        w.side(side, parent, ws, inner);
+        add(&|w| w.eq_str("s.color", color), false);
     }
     if !f.tag_id_first.is_empty() {
-        let mut inner = Where::new();
-        inner.in_ints("tag_id", f.tag_id_first);
-        first(&mut inner);
-        w.side(side, parent, ws, inner);
+        add(&|w| w.in_ints("s.tag_id", f.tag_id_first), true);
     }
     if let Some(name) = f.tag_name_first {
-        let mut inner = Where::new();
-        inner.eq_str("name", name);
-        first(&mut inner);
-        w.side(side, parent, ws, inner);
+        add(&|w| w.eq_str("s.name", name), true);
     }
     if let Some(color) = f.tag_color_first {
-        let mut inner = Where::new();
-        inner.eq_str("color", color);
-        first(&mut inner);
-        w.side(side, parent, ws, inner);
+        add(&|w| w.eq_str("s.color", color), true);
+    }
+    out
+}
+
+fn tag_conditions<'a>(
+    w: &mut Where<'a>,
+    table: &str,
+    side: &str,
+    parent: &str,
+    ws: i64,
+    f: TagFilter<'a>,
+    modes: &[SideMode],
+) {
+    for (i, inner) in tag_side_conditions(&f).into_iter().enumerate() {
+        w.side(
+            table,
+            side,
+            parent,
+            ws,
+            inner,
+            modes.get(i).copied().unwrap_or(SideMode::In),
+        );
+    }
+}
+
+fn lead_tags(f: &LeadFilter) -> TagFilter<'_> {
+    TagFilter {
+        tag_id: &f.tag_id,
+        tag_name: f.tag_name.as_deref(),
+        tag_color: f.tag_color.as_deref(),
+        tag_id_first: &f.tag_id_first,
+        tag_name_first: f.tag_name_first.as_deref(),
+        tag_color_first: f.tag_color_first.as_deref(),
+    }
+}
+
+fn contact_tags(f: &ContactFilter) -> TagFilter<'_> {
+    TagFilter {
+        tag_id: &f.tag_id,
+        tag_name: f.tag_name.as_deref(),
+        tag_color: f.tag_color.as_deref(),
+        tag_id_first: &f.tag_id_first,
+        tag_name_first: f.tag_name_first.as_deref(),
+        tag_color_first: f.tag_color_first.as_deref(),
     }
 }
 
@@ -277,7 +350,10 @@ impl Store {
         query: &LeadsQuery,
     ) -> Result<Page<LeadRow>, StoreError> {
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref())?;
+        let modes = self
+            .side_modes("lead_tags", ws, lead_tags(&query.filter))
+            .await?;
+        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
         self.fetch_page(&sql, args, query.page).await
     }
 
@@ -289,7 +365,10 @@ impl Store {
         query: &LeadsQuery,
     ) -> Result<String, StoreError> {
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref())?;
+        let modes = self
+            .side_modes("lead_tags", ws, lead_tags(&query.filter))
+            .await?;
+        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
         explain(self, &sql, args).await
     }
 
@@ -298,6 +377,7 @@ impl Store {
         query: &'q LeadsQuery,
         ws: i64,
         integrations: Option<&'q [String]>,
+        modes: &[SideMode],
     ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let f = &query.filter;
@@ -318,17 +398,12 @@ impl Store {
         w.range("closed_at", &f.closed);
         tag_conditions(
             &mut w,
+            "leads",
             "lead_tags",
             "lead_ref",
             ws,
-            TagFilter {
-                tag_id: &f.tag_id,
-                tag_name: f.tag_name.as_deref(),
-                tag_color: f.tag_color.as_deref(),
-                tag_id_first: &f.tag_id_first,
-                tag_name_first: f.tag_name_first.as_deref(),
-                tag_color_first: f.tag_color_first.as_deref(),
-            },
+            lead_tags(f),
+            modes,
         );
         let primary = query.order.map(|(order, direction)| {
             let column = match order {
@@ -363,7 +438,10 @@ impl Store {
         query: &ContactsQuery,
     ) -> Result<Page<ContactRow>, StoreError> {
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref())?;
+        let modes = self
+            .side_modes("contact_tags", ws, contact_tags(&query.filter))
+            .await?;
+        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
         self.fetch_page(&sql, args, query.page).await
     }
 
@@ -374,7 +452,10 @@ impl Store {
         query: &ContactsQuery,
     ) -> Result<String, StoreError> {
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref())?;
+        let modes = self
+            .side_modes("contact_tags", ws, contact_tags(&query.filter))
+            .await?;
+        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
         explain(self, &sql, args).await
     }
 
@@ -383,6 +464,7 @@ impl Store {
         query: &'q ContactsQuery,
         ws: i64,
         integrations: Option<&'q [String]>,
+        modes: &[SideMode],
     ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let f = &query.filter;
@@ -400,34 +482,50 @@ impl Store {
         w.range("updated_at", &f.last_modified);
         if !f.lead_id.is_empty() {
             let mut inner = Where::new();
-            inner.in_ints("lead_id", &f.lead_id);
-            w.side("contact_leads", "contact_ref", ws, inner);
+            inner.in_ints("s.lead_id", &f.lead_id);
+            w.side(
+                "contacts",
+                "contact_leads",
+                "contact_ref",
+                ws,
+                inner,
+                SideMode::In,
+            );
         }
         if let Some(email) = &f.email {
             let mut inner = Where::new();
-            inner.conds.push("email = ?".to_owned());
+            inner.conds.push("s.email = ?".to_owned());
             inner.args.push(Arg::string(normalize_email(email)));
-            w.side("contact_emails", "contact_ref", ws, inner);
+            w.side(
+                "contacts",
+                "contact_emails",
+                "contact_ref",
+                ws,
+                inner,
+                SideMode::In,
+            );
         }
         if let Some(phone) = &f.phone {
             let mut inner = Where::new();
-            inner.conds.push("digits = ?".to_owned());
+            inner.conds.push("s.digits = ?".to_owned());
             inner.args.push(Arg::string(normalize_phone(phone)));
-            w.side("contact_phones", "contact_ref", ws, inner);
+            w.side(
+                "contacts",
+                "contact_phones",
+                "contact_ref",
+                ws,
+                inner,
+                SideMode::In,
+            );
         }
         tag_conditions(
             &mut w,
+            "contacts",
             "contact_tags",
             "contact_ref",
             ws,
-            TagFilter {
-                tag_id: &f.tag_id,
-                tag_name: f.tag_name.as_deref(),
-                tag_color: f.tag_color.as_deref(),
-                tag_id_first: &f.tag_id_first,
-                tag_name_first: f.tag_name_first.as_deref(),
-                tag_color_first: f.tag_color_first.as_deref(),
-            },
+            contact_tags(f),
+            modes,
         );
         let primary = query.order.map(|(order, direction)| {
             let column = match order {
@@ -553,6 +651,37 @@ impl Store {
         );
         let (sql, args) = self.paged_statement("users", USER_COLUMNS, w, &terms, limit, offset);
         self.fetch_page(&sql, args, query.page).await
+    }
+
+    /// For each tag condition, whether it matches many rows of the workspace (then `EXISTS`)
+    /// or few (`IN`): counts its side rows, stopping at [`COMMON_SIDE_ROWS`].
+    async fn side_modes(
+        &self,
+        side: &str,
+        ws: i64,
+        tags: TagFilter<'_>,
+    ) -> Result<Vec<SideMode>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Count {
+            n: i64,
+        }
+        let mut modes = Vec::new();
+        for inner in tag_side_conditions(&tags) {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM (SELECT 1 FROM {side} s WHERE s.ws = ? AND {} LIMIT {COMMON_SIDE_ROWS}) probe",
+                inner.sql()
+            );
+            let mut args = vec![Arg::int(ws)];
+            args.extend(inner.args);
+            let count: Option<Count> = self.db().fetch_optional(&sql, args).await?;
+            let common = count.is_some_and(|c| c.n >= COMMON_SIDE_ROWS);
+            modes.push(if common {
+                SideMode::Exists
+            } else {
+                SideMode::In
+            });
+        }
+        Ok(modes)
     }
 
     fn paged_statement<'q>(

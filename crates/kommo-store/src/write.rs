@@ -484,7 +484,7 @@ impl Store {
         check_checkpoint(tenancy, checkpoint)?;
         let rows = last_copies(rows, |r| r.lead_id);
         let now = now_millis();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db().begin_sync_write().await?;
         let ws = check_tenancy(&mut tx, tenancy).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = upsert_sql(
@@ -536,7 +536,7 @@ impl Store {
         check_checkpoint(tenancy, checkpoint)?;
         let rows = last_copies(rows, |r| r.contact_id);
         let now = now_millis();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db().begin_sync_write().await?;
         let ws = check_tenancy(&mut tx, tenancy).await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = upsert_sql(
@@ -640,7 +640,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let rows = last_copies(rows, |r| (r.pipeline_id, r.status_id));
         let now = now_millis();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db().begin_sync_write().await?;
         let ws = check_tenancy(&mut tx, tenancy).await?;
         tx.execute(
             "DELETE FROM pipelines WHERE integration_id = ?",
@@ -670,7 +670,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let rows = last_copies(rows, |r| r.user_id);
         let now = now_millis();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db().begin_sync_write().await?;
         let ws = check_tenancy(&mut tx, tenancy).await?;
         tx.execute(
             "DELETE FROM users WHERE integration_id = ?",
@@ -711,7 +711,7 @@ impl Store {
              WHERE integration_id = ? AND {id_column} = ? AND is_deleted = ?"
         );
         let now = now_millis();
-        let mut tx = self.db().begin().await?;
+        let mut tx = self.db().begin_sync_write().await?;
         check_tenancy(&mut tx, tenancy).await?;
         let mut flagged = 0;
         for d in deleted {

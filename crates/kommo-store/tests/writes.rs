@@ -545,3 +545,37 @@ on_both!(
     pipelines_and_users_are_replaced_as_a_set,
     dictionaries_and_runs_are_kept,
 );
+
+/// The SQLite URL forms `Store::connect` accepts all open a working store, creating the file.
+#[tokio::test]
+async fn sqlite_url_forms_open_working_stores() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("nested-name.sqlite");
+    let urls = [
+        "sqlite::memory:".to_owned(),
+        format!("sqlite://{}", file.display()),
+        dir.path().join("bare.sqlite").display().to_string(),
+    ];
+    for url in urls {
+        let store = Store::connect(&url, keys()).await.unwrap();
+        assert_eq!(store.backend(), Backend::Sqlite);
+        setup_tenancy(&store).await;
+        let ten = tenancy("org-a", "ws-a1", "int-a1");
+        store
+            .write_leads(&ten, &[lead(&ten, 1), lead(&ten, 2)], None)
+            .await
+            .unwrap();
+        let g = grant(&["ws-a1"]);
+        let q = LeadsQuery {
+            scope: scope("ws-a1"),
+            filter: LeadFilter::default(),
+            order: None,
+            page: page(1, 10),
+        };
+        assert_eq!(store.leads(&g, &q).await.unwrap().rows.len(), 2, "{url}");
+        store.close().await;
+    }
+    assert!(file.exists());
+    assert!(dir.path().join("bare.sqlite").exists());
+    assert!(Store::connect("", keys()).await.is_err());
+}
