@@ -19,7 +19,8 @@ compatible with the published V4 Marketing "Kommo" data API (field names, types 
 ## Authentication
 Send `x-client-id` and `x-client-secret` on every request. Missing or wrong credentials are a 401
 (the answer never says which half was wrong); credentials not granted the `workspaceId` (or the
-`organizationId` / `integrationId`) are a 403.
+`organizationId` / `integrationId`) are a 403. A verified grant is reused for up to 5 seconds, so
+revoked credentials or changed grants take effect within that time.
 
 ## Request budget
 Each set of credentials has a budget of requests a minute (default 1,200; 0 means unlimited). It

@@ -83,6 +83,7 @@ pub(crate) async fn leads(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = params::leads(query.as_deref())?;
+    let _turn = state.read_turn().await;
     render(state.store().leads(&caller.grant, &query).await?)
 }
 
@@ -105,6 +106,7 @@ pub(crate) async fn contacts(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = params::contacts(query.as_deref())?;
+    let _turn = state.read_turn().await;
     render(state.store().contacts(&caller.grant, &query).await?)
 }
 
@@ -129,6 +131,7 @@ pub(crate) async fn pipelines(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = params::pipelines(query.as_deref())?;
+    let _turn = state.read_turn().await;
     render(state.store().pipelines(&caller.grant, &query).await?)
 }
 
@@ -150,5 +153,6 @@ pub(crate) async fn users(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let query = params::users(query.as_deref())?;
+    let _turn = state.read_turn().await;
     render(state.store().users(&caller.grant, &query).await?)
 }

@@ -13,6 +13,8 @@ use crate::auth::Budgets;
 #[derive(Debug, Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
+    /// Data API reads allowed to run at once (the rest wait their turn here, in order).
+    reads: Arc<tokio::sync::Semaphore>,
 }
 
 #[derive(Debug)]
@@ -39,6 +41,9 @@ impl AppState {
                 metrics,
                 actions: Actions::new(ActionsConfig::default()),
             }),
+            reads: Arc::new(tokio::sync::Semaphore::new(
+                tokio::sync::Semaphore::MAX_PERMITS,
+            )),
         }
     }
 
@@ -48,7 +53,10 @@ impl AppState {
         match Arc::try_unwrap(self.inner) {
             Ok(mut inner) => {
                 inner.actions = Actions::new(config);
-                Self { inner: Arc::new(inner) }
+                Self {
+                    inner: Arc::new(inner),
+                    reads: self.reads,
+                }
             }
             Err(shared) => Self {
                 inner: Arc::new(Inner {
@@ -57,8 +65,28 @@ impl AppState {
                     metrics: shared.metrics.clone(),
                     actions: Actions::new(config),
                 }),
+                reads: self.reads,
             },
         }
+    }
+
+    /// At most `reads` data API queries run at once (0: no limit but the store's pool).
+    /// On a machine with few cores, a handful of queries at a time finishes more per second
+    /// than many that contend for the same cores and locks.
+    pub fn with_max_concurrent_reads(mut self, reads: usize) -> Self {
+        let permits = if reads == 0 {
+            tokio::sync::Semaphore::MAX_PERMITS
+        } else {
+            reads
+        };
+        self.reads = Arc::new(tokio::sync::Semaphore::new(permits));
+        self
+    }
+
+    /// Waits for a turn to read; the turn ends when the permit is dropped.
+    pub(crate) async fn read_turn(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        // The semaphore is never closed, so this is always `Some`.
+        self.reads.clone().acquire_owned().await.ok()
     }
 
     /// The store every read goes through.

@@ -28,6 +28,10 @@ pub(crate) struct ServeArgs {
     /// Seconds between the starts of two sync rounds over all integrations.
     #[arg(long, default_value_t = 300, env = "KOMMO_DATA_SYNC_INTERVAL_SECS")]
     sync_interval_secs: u64,
+    /// Data API queries run at once; more wait their turn (0 = as many as the database pool
+    /// allows). On small machines a few at a time answer more per second.
+    #[arg(long, default_value_t = 0, env = "KOMMO_DATA_MAX_CONCURRENT_READS")]
+    max_concurrent_reads: usize,
     /// Log JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -61,7 +65,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         database = %redact_url(&args.database.database),
         "data API listening: /v1/kommo/{{leads,contacts,pipelines,users}}, /docs, /openapi.json, /healthz, /metrics"
     );
-    let app = kommo_api::app(kommo_api::AppState::new(store.clone()));
+    let app = kommo_api::app(
+        kommo_api::AppState::new(store.clone())
+            .with_max_concurrent_reads(args.max_concurrent_reads),
+    );
     let served = kommo_api::serve(listener, app, shutdown.clone()).await;
     shutdown.cancel();
     if let Some(sync) = sync {

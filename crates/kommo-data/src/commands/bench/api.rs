@@ -48,6 +48,9 @@ pub(crate) struct ApiBenchArgs {
     /// list, 3 = tag name, 4 = page 500, 5 = contact by email); all by default.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 5])]
     queries: Vec<usize>,
+    /// Passed to `serve --max-concurrent-reads` (0 = no limit but the database pool).
+    #[arg(long, default_value_t = 0)]
+    max_concurrent_reads: usize,
     /// Skip SQLite.
     #[arg(long)]
     no_sqlite: bool,
@@ -177,6 +180,8 @@ async fn measure(
             "--database",
             url,
         ])
+        .arg("--max-concurrent-reads")
+        .arg(args.max_concurrent_reads.to_string())
         .arg("--secret-key-file")
         .arg(key_path)
         .env("RUST_LOG", "warn")
