@@ -903,3 +903,114 @@ async fn input_breaking_the_schema_never_reaches_kommo() {
         Err(CatalogError::UnknownAction { .. })
     ));
 }
+
+#[tokio::test]
+async fn kommo_refuses_what_breaks_its_pipeline_rules() {
+    let sim = simulator().await;
+    let ctx = common::fast_context(&sim);
+    let (main_id, _) = main_pipeline(&ctx).await;
+
+    let error = refused(
+        &ctx,
+        "KOMMO_UPDATE_PIPELINE",
+        json!({"pipeline_id": main_id, "is_main": false}),
+    )
+    .await;
+    assert!(
+        error.contains("HTTP 400") && error.contains("main pipeline cannot be unset"),
+        "{error}"
+    );
+
+    // The last ordinary stage of a pipeline stays.
+    let pipeline = ok(
+        &ctx,
+        "KOMMO_CREATE_PIPELINE",
+        json!({"name": "Tiny", "sort": 3, "is_main": false, "is_unsorted_on": false, "statuses": [{"name": "Only", "sort": 10}]}),
+    )
+    .await["pipeline"]
+        .clone();
+    let pipeline_id = pipeline["id"].as_i64().unwrap();
+    let only = pipeline["_embedded"]["statuses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Only")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let error = refused(
+        &ctx,
+        "KOMMO_DELETE_PIPELINE_STATUS",
+        json!({"pipeline_id": pipeline_id, "status_id": only}),
+    )
+    .await;
+    assert!(error.contains("last stage"), "{error}");
+
+    // At most 100 stages in a pipeline, system ones included.
+    let mut refusal = None;
+    for n in 0..100 {
+        let envelope = run(
+            &ctx,
+            "KOMMO_CREATE_PIPELINE_STATUS",
+            json!({"pipeline_id": pipeline_id, "name": format!("S{n}"), "sort": 20 + n}),
+        )
+        .await;
+        if !envelope.successful {
+            refusal = envelope.error;
+            break;
+        }
+    }
+    let error = refusal.expect("Kommo refuses the 101st stage");
+    assert!(
+        error.starts_with("Kommo rejected the input: ") && error.contains("at most 100 statuses"),
+        "{error}"
+    );
+    let stages = ok(
+        &ctx,
+        "KOMMO_LIST_PIPELINE_STAGES",
+        json!({"pipeline_id": pipeline_id}),
+    )
+    .await;
+    assert!(stages["statuses"].as_array().unwrap().len() >= 99);
+
+    // At most 50 pipelines in an account.
+    let mut pipelines = ok(&ctx, "KOMMO_LIST_LEADS_PIPELINES", json!({})).await["pipelines"]
+        .as_array()
+        .unwrap()
+        .len();
+    while pipelines < 50 {
+        ok(&ctx, "KOMMO_CREATE_PIPELINE", json!({"name": format!("P{pipelines}"), "sort": 100 + pipelines, "is_main": false, "is_unsorted_on": false}))
+            .await;
+        pipelines += 1;
+    }
+    let error = refused(
+        &ctx,
+        "KOMMO_CREATE_PIPELINE",
+        json!({"name": "P51", "sort": 500, "is_main": false, "is_unsorted_on": false}),
+    )
+    .await;
+    assert!(
+        error.contains("at most 50 pipelines") && error.contains("(LimitExceeded)"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn errors_never_carry_the_token() {
+    let sim = simulator().await;
+    let token = "not-the-real-token-7f3a9c";
+    let client = kommo::Client::builder(sim.base_url())
+        .long_lived_token(token)
+        .build()
+        .unwrap();
+    let ctx = kommo_actions::ActionContext::new(client);
+    for (action, input) in [
+        ("KOMMO_LIST_LEADS", json!({})),
+        ("KOMMO_CREATE_LEAD", json!({"name": "x"})),
+    ] {
+        let error = refused(&ctx, action, input).await;
+        assert!(error.contains("401"), "{action}: {error}");
+        assert!(!error.contains(token), "{action} leaked the token: {error}");
+        assert!(!error.contains("Bearer"), "{error}");
+    }
+}
