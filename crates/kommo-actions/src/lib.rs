@@ -4,6 +4,25 @@
 //! same type feeds the Kommo request, so the published schema and the executed behaviour
 //! are one definition. Callers reach the catalog through [`Catalog`]; the HTTP server and
 //! the MCP server are thin adapters over it.
+//!
+//! ```no_run
+//! # async fn example(store: kommo_store::Store) -> Result<(), Box<dyn std::error::Error>> {
+//! use kommo_actions::{ActionContext, Catalog, ClientConfig, Limiters};
+//!
+//! let integration = store.integration("acme-kommo").await?.ok_or("no such integration")?;
+//! let ctx = ActionContext::for_integration(&store, &integration, &Limiters::new(), ClientConfig::default())?;
+//! for action in Catalog::list() {
+//!     println!("{}: {}", action.name, action.input_schema);
+//! }
+//! let input = serde_json::json!({"name": "Website chat", "price": 1500});
+//! let envelope = Catalog::execute("KOMMO_CREATE_LEAD", &input, &ctx).await?;
+//! assert!(envelope.successful, "{:?}", envelope.error);
+//! # Ok(()) }
+//! ```
+//!
+//! Reading order: `input` (schemas and checks), `action` (what an action declares),
+//! `actions/*` (one file per entity: inputs, their Kommo requests, `execute`), `failure`
+//! (errors written for the caller), `write_through`, `catalog`.
 
 mod action;
 mod actions;
