@@ -98,12 +98,11 @@ fn dependencies(krate: &str) -> Vec<String> {
             in_dependencies = line == "[dependencies]";
             continue;
         }
-        if in_dependencies {
-            if let Some((name, _)) = line.split_once(['=', '.']) {
-                if !name.trim().is_empty() && !name.starts_with('#') {
-                    names.push(name.trim().to_owned());
-                }
-            }
+        if let Some((name, _)) = line.split_once(['=', '.']).filter(|_| in_dependencies)
+            && !name.trim().is_empty()
+            && !name.starts_with('#')
+        {
+            names.push(name.trim().to_owned());
         }
     }
     names
