@@ -3,11 +3,14 @@
 //! `kommo_model::Collection<Lead>` in Kommo's read shape (`crate::shape`; a unit test holds
 //! the two together), so the shared wire type stays the definition and this is only a faster
 //! way to write it.
+//!
+//! Generated values are written from their compact draws ([`Drawn`], the lead name's pieces)
+//! and fragments made once per account ([`FieldFrag`]): nothing is allocated per lead.
 
 use kommo_model::Links;
 
 use crate::render::LeadWith;
-use crate::store::{Account, DELETED, Kind, LeadRec, PRICE_BY_ROBOT};
+use crate::store::{Account, DELETED, Drawn, Extra, FieldDef, Kind, LeadRec, PRICE_BY_ROBOT};
 
 pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
     let mut buf = [0u8; 20];
@@ -39,15 +42,42 @@ fn opt_num(out: &mut Vec<u8>, n: u32) {
     }
 }
 
-/// A JSON string; plain text is copied as is, anything needing escapes goes through serde_json.
-pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else if serde_json::to_writer(&mut *out, s).is_err() {
-        out.extend_from_slice(b"\"\"");
+/// The inside of a JSON string, escaped exactly as serde_json does: `"`, `\\` and control
+/// characters (`\b \t \n \f \r` short, the others as `\u00xx`), nothing else.
+pub(crate) fn escaped(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let short: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x09 => b"\\t",
+            0x0A => b"\\n",
+            0x0C => b"\\f",
+            0x0D => b"\\r",
+            0x00..=0x1F => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        start = i + 1;
+        if short.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 0xF)]);
+        } else {
+            out.extend_from_slice(short);
+        }
     }
+    out.extend_from_slice(&bytes[start..]);
+}
+
+/// A JSON string.
+pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    escaped(out, s);
+    out.push(b'"');
 }
 
 fn key(out: &mut Vec<u8>, k: &str) {
@@ -56,11 +86,120 @@ fn key(out: &mut Vec<u8>, k: &str) {
     out.extend_from_slice(b"\":");
 }
 
-/// `,"_links":{"self":{"href":"{base}/api/v4/{path}/{id}"}}` of an embedded entity.
-fn embedded_links(out: &mut Vec<u8>, base: &str, path: &str, id: u64) {
-    out.extend_from_slice(b",\"_links\":{\"self\":{\"href\":");
-    string(out, &format!("{base}/api/v4/{path}/{id}"));
-    out.extend_from_slice(b"}}");
+/// A custom field's constant JSON, made once per account: everything around its values, and
+/// each of its options as a value.
+#[derive(Debug, Clone)]
+pub(crate) struct FieldFrag {
+    /// `{"field_id":..,"field_name":..,"field_code":..,"field_type":..,"values":[`
+    head: Box<[u8]>,
+    /// `],"is_computed":false}`
+    tail: Box<[u8]>,
+    /// `{"value":"..","enum_id":..}` per option.
+    options: Vec<Box<[u8]>>,
+}
+
+impl FieldFrag {
+    pub(crate) fn all(defs: &[FieldDef]) -> Vec<Self> {
+        defs.iter().map(Self::new).collect()
+    }
+
+    fn new(field: &FieldDef) -> Self {
+        let mut head = Vec::with_capacity(128);
+        head.extend_from_slice(b"{\"field_id\":");
+        int(&mut head, field.def.id);
+        head.extend_from_slice(b",\"field_name\":");
+        string(&mut head, &field.def.name);
+        head.extend_from_slice(b",\"field_code\":");
+        match &field.def.code {
+            Some(code) => string(&mut head, code),
+            None => head.extend_from_slice(b"null"),
+        }
+        head.extend_from_slice(b",\"field_type\":");
+        string(&mut head, field.kind.wire());
+        head.extend_from_slice(b",\"values\":[");
+        let options = field
+            .def
+            .enums
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .map(|e| {
+                let mut v = Vec::with_capacity(48);
+                v.extend_from_slice(b"{\"value\":");
+                string(&mut v, &e.value);
+                v.extend_from_slice(b",\"enum_id\":");
+                int(&mut v, e.id);
+                v.push(b'}');
+                v.into_boxed_slice()
+            })
+            .collect();
+        Self {
+            head: head.into_boxed_slice(),
+            tail: Box::from(&b"],\"is_computed\":false}"[..]),
+            options,
+        }
+    }
+
+    /// One field with its drawn values.
+    fn write(&self, out: &mut Vec<u8>, drawn: &Drawn) {
+        out.extend_from_slice(&self.head);
+        match drawn {
+            Drawn::Nothing => {}
+            Drawn::Bool(true) => out.extend_from_slice(b"{\"value\":true}"),
+            Drawn::Bool(false) => out.extend_from_slice(b"{\"value\":false}"),
+            Drawn::NumberText(n) => {
+                out.extend_from_slice(b"{\"value\":\"");
+                int(out, *n);
+                out.extend_from_slice(b"\"}");
+            }
+            Drawn::Number(n) => {
+                out.extend_from_slice(b"{\"value\":");
+                int(out, *n);
+                out.push(b'}');
+            }
+            Drawn::Enum(i) => {
+                if let Some(option) = self.options.get(*i) {
+                    out.extend_from_slice(option);
+                }
+            }
+            Drawn::Enums(mask) => {
+                let mut first = true;
+                for (_, option) in self
+                    .options
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i < 64 && mask & (1 << i) != 0)
+                {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    out.extend_from_slice(option);
+                }
+            }
+            Drawn::Text(text) => {
+                out.extend_from_slice(b"{\"value\":");
+                string(out, text);
+                out.push(b'}');
+            }
+            Drawn::LandingPage(n) => {
+                out.extend_from_slice(b"{\"value\":\"https://www.lp");
+                num(out, *n);
+                out.extend_from_slice(b".example/\"}");
+            }
+            Drawn::Values(values) => {
+                for (i, value) in values.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    if serde_json::to_writer(&mut *out, value).is_err() {
+                        out.extend_from_slice(b"{}");
+                    }
+                }
+            }
+        }
+        out.extend_from_slice(&self.tail);
+    }
 }
 
 /// Custom field values in Kommo's read shape: `field_code` is `null` when there is none.
@@ -114,36 +253,70 @@ fn field_values(out: &mut Vec<u8>, fields: &[kommo_model::CustomFieldValues]) {
     out.push(b']');
 }
 
-fn href(out: &mut Vec<u8>, base: &str, path: &str, id: u32) {
-    out.extend_from_slice(b"{\"self\":{\"href\":");
-    let mut s = String::with_capacity(base.len() + path.len() + 12);
-    s.push_str(base);
-    s.push_str(path);
-    let mut digits = Vec::with_capacity(10);
-    num(&mut digits, u64::from(id));
-    s.push_str(std::str::from_utf8(&digits).unwrap_or("0"));
-    string(out, &s);
-    out.extend_from_slice(b"}}");
+/// What every lead of a page shares: the `_links` of its leads and their embedded entities
+/// up to the id, with the base URL escaped once.
+#[derive(Debug)]
+pub(crate) struct PageLinks {
+    lead: Vec<u8>,
+    contact: Vec<u8>,
+    company: Vec<u8>,
+    loss_reason: Vec<u8>,
+}
+
+impl PageLinks {
+    pub(crate) fn new(base: &str) -> Self {
+        let prefix = |path: &str| {
+            let mut out = Vec::with_capacity(base.len() + 48);
+            out.extend_from_slice(b"{\"self\":{\"href\":\"");
+            escaped(&mut out, base);
+            escaped(&mut out, path);
+            out
+        };
+        Self {
+            lead: prefix("/api/v4/leads/"),
+            contact: prefix("/api/v4/contacts/"),
+            company: prefix("/api/v4/companies/"),
+            loss_reason: prefix("/api/v4/leads/loss_reasons/"),
+        }
+    }
+}
+
+/// `{"self":{"href":"<prefix><id>"}}`.
+fn link(out: &mut Vec<u8>, prefix: &[u8], id: u64) {
+    out.extend_from_slice(prefix);
+    num(out, id);
+    out.extend_from_slice(b"\"}}");
 }
 
 impl Account {
-    /// One lead, exactly as `serde_json::to_writer(&self.lead_model(..))` writes it.
-    pub(crate) fn write_lead(&self, out: &mut Vec<u8>, rec: &LeadRec, with: LeadWith, base: &str) {
+    /// One lead, exactly as `serde_json` writes `self.lead_model(..)` in the read shape.
+    pub(crate) fn write_lead(
+        &self,
+        out: &mut Vec<u8>,
+        rec: &LeadRec,
+        with: LeadWith,
+        links: &PageLinks,
+    ) {
         let id = rec.id;
+        // Only leads a write touched have an extra: skip the lookup for the others.
+        let extra: Option<&Extra> = if self.leads.extra.is_empty() {
+            None
+        } else {
+            self.leads.extra.get(&id)
+        };
         out.extend_from_slice(b"{\"id\":");
         num(out, u64::from(id));
-        out.extend_from_slice(b",\"name\":");
-        string(out, &self.lead_name(id));
-        out.extend_from_slice(b",\"price\":");
+        out.extend_from_slice(b",\"name\":\"");
+        match extra.and_then(|e| e.name.as_deref()) {
+            Some(name) => escaped(out, name),
+            None => crate::store::lead_name_pieces(self.seed, id, |piece| escaped(out, piece)),
+        }
+        out.extend_from_slice(b"\",\"price\":");
         num(out, u64::from(rec.price));
         out.extend_from_slice(b",\"responsible_user_id\":");
         num(out, u64::from(rec.responsible));
         out.extend_from_slice(b",\"group_id\":");
-        let group = self.group_of(rec.responsible);
-        if group < 0 {
-            out.push(b'-');
-        }
-        num(out, group.unsigned_abs());
+        int(out, self.group_of(rec.responsible));
         out.extend_from_slice(b",\"status_id\":");
         num(out, u64::from(rec.status_id));
         out.extend_from_slice(b",\"pipeline_id\":");
@@ -172,12 +345,25 @@ impl Account {
             b",\"is_deleted\":false"
         });
         out.extend_from_slice(b",\"custom_fields_values\":");
-        match self.field_values(Kind::Leads, id) {
-            Some(values) => field_values(out, &values),
-            None => out.extend_from_slice(b"null"),
+        match extra.and_then(|e| e.fields.as_deref()) {
+            Some([]) => out.extend_from_slice(b"null"),
+            Some(written) => field_values(out, written),
+            None => {
+                let frags = &self.field_frags[Kind::Leads as usize];
+                let mut any = false;
+                self.draw_fields(Kind::Leads, id, |n, field, drawn| {
+                    out.push(if any { b',' } else { b'[' });
+                    any = true;
+                    match frags.get(n) {
+                        Some(frag) => frag.write(out, &drawn),
+                        None => FieldFrag::new(field).write(out, &drawn),
+                    }
+                });
+                out.extend_from_slice(if any { b"]" } else { b"null" });
+            }
         }
         out.extend_from_slice(b",\"score\":null,\"account_id\":");
-        num(out, self.id.unsigned_abs());
+        int(out, self.id);
         out.extend_from_slice(b",\"labor_cost\":null,\"is_price_computed\":false");
         if with.price_by_robot {
             out.extend_from_slice(if rec.flags & PRICE_BY_ROBOT != 0 {
@@ -187,7 +373,7 @@ impl Account {
             });
         }
         out.extend_from_slice(b",\"_links\":");
-        href(out, base, "/api/v4/leads/", id);
+        link(out, &links.lead, u64::from(id));
         out.extend_from_slice(b",\"_embedded\":{\"tags\":[");
         let dict = self.kind_tags(Kind::Leads);
         let mut first = true;
@@ -197,10 +383,7 @@ impl Account {
             }
             first = false;
             out.extend_from_slice(b"{\"id\":");
-            if t.id < 0 {
-                out.push(b'-');
-            }
-            num(out, t.id.unsigned_abs());
+            int(out, t.id);
             out.extend_from_slice(b",\"name\":");
             string(out, &t.name);
             out.extend_from_slice(b",\"color\":");
@@ -210,7 +393,7 @@ impl Account {
             }
             out.push(b'}');
         };
-        match self.leads.extra.get(&id).and_then(|e| e.tags.as_ref()) {
+        match extra.and_then(|e| e.tags.as_ref()) {
             Some(ids) => {
                 for t in ids
                     .iter()
@@ -233,18 +416,24 @@ impl Account {
         out.push(b']');
         if with.contacts {
             out.extend_from_slice(b",\"contacts\":[");
-            for (i, (cid, main)) in self.lead_contacts(rec).iter().enumerate() {
+            let main = [(rec.contact_id, true)];
+            let contacts: &[(u32, bool)] = match extra.and_then(|e| e.contacts.as_deref()) {
+                Some(list) => list,
+                None if rec.contact_id != 0 => &main,
+                None => &[],
+            };
+            for (i, (cid, main)) in contacts.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 out.extend_from_slice(b"{\"id\":");
                 num(out, u64::from(*cid));
                 out.extend_from_slice(if *main {
-                    b",\"is_main\":true"
+                    b",\"is_main\":true,\"_links\":"
                 } else {
-                    b",\"is_main\":false"
+                    b",\"is_main\":false,\"_links\":"
                 });
-                embedded_links(out, base, "contacts", u64::from(*cid));
+                link(out, &links.contact, u64::from(*cid));
                 out.push(b'}');
             }
             out.push(b']');
@@ -253,7 +442,8 @@ impl Account {
         if rec.company_id != 0 {
             out.extend_from_slice(b"{\"id\":");
             num(out, u64::from(rec.company_id));
-            embedded_links(out, base, "companies", u64::from(rec.company_id));
+            out.extend_from_slice(b",\"_links\":");
+            link(out, &links.company, u64::from(rec.company_id));
             out.push(b'}');
         }
         out.push(b']');
@@ -282,7 +472,8 @@ impl Account {
                         out.extend_from_slice(k);
                         int(out, v);
                     }
-                    embedded_links(out, base, "leads/loss_reasons", r.id.unsigned_abs());
+                    out.extend_from_slice(b",\"_links\":");
+                    link(out, &links.loss_reason, r.id.unsigned_abs());
                     out.push(b'}');
                 }
             }
@@ -294,35 +485,34 @@ impl Account {
         out.extend_from_slice(b"}}");
     }
 
-    /// A page of leads, exactly as `serde_json` writes `Collection<Lead>`.
+    /// A page of leads, exactly as `serde_json` writes `Collection<Lead>` in the read shape.
     pub(crate) fn write_lead_page(
         &self,
+        out: &mut Vec<u8>,
         ids: &[u32],
         with: LeadWith,
         base: &str,
         page: u32,
         links: &Links,
-    ) -> Vec<u8> {
-        let mut out = Vec::with_capacity(ids.len() * 1_200 + 512);
+    ) {
+        out.reserve(ids.len() * 1_100 + 512);
         out.extend_from_slice(b"{\"_page\":");
-        num(&mut out, u64::from(page));
+        num(out, u64::from(page));
         out.extend_from_slice(b",\"_links\":");
-        if serde_json::to_writer(&mut out, links).is_err() {
+        if serde_json::to_writer(&mut *out, links).is_err() {
             out.extend_from_slice(b"{}");
         }
-        out.extend_from_slice(b",\"_embedded\":{");
-        key(&mut out, "leads");
-        out.push(b'[');
+        out.extend_from_slice(b",\"_embedded\":{\"leads\":[");
+        let lead_links = PageLinks::new(base);
         let mut first = true;
         for rec in ids.iter().filter_map(|id| self.leads.get(*id)) {
             if !first {
                 out.push(b',');
             }
             first = false;
-            self.write_lead(&mut out, rec, with, base);
+            self.write_lead(out, rec, with, &lead_links);
         }
         out.extend_from_slice(b"]}}");
-        out
     }
 }
 
@@ -334,6 +524,20 @@ mod tests {
     use crate::api::lead_write::LeadPlan;
     use crate::config::SimConfig;
     use crate::shape::{ReadShape, Shaped};
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_does() {
+        let mut all: String = (0u32..0x250).filter_map(char::from_u32).collect();
+        all.push_str("\u{2028}\u{1F600}\\\"end");
+        for s in [all.as_str(), "", "plain", "\"", "a\u{7f}b"] {
+            let mut out = Vec::new();
+            string(&mut out, s);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(s).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn fast_pages_equal_the_model_serialisation_byte_for_byte() {
@@ -386,7 +590,8 @@ mod tests {
             },
         ] {
             for chunk in ids.chunks(97) {
-                let fast = acc.write_lead_page(chunk, with, "http://h", 3, &links);
+                let mut fast = Vec::new();
+                acc.write_lead_page(&mut fast, chunk, with, "http://h", 3, &links);
                 let model = Collection {
                     page: Some(3),
                     page_count: None,

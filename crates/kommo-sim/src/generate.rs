@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use kommo_model::{CustomField, CustomFieldEnum, Group, LossReason, Role, Source, Tag};
 
 use crate::config::SimConfig;
+use crate::fast::FieldFrag;
 use crate::index::{Index, Links};
 use crate::names::{self, Locale};
 use crate::rng::{Rng, stream};
@@ -438,6 +439,7 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
             .collect(),
     );
 
+    let field_frags = fields.each_ref().map(|defs| FieldFrag::all(defs));
     let mut account = Account {
         seed,
         id: account_id,
@@ -453,6 +455,7 @@ pub(crate) fn generate(config: &SimConfig) -> Account {
         sources,
         tags,
         fields,
+        field_frags,
         leads: table(leads, LEAD_BASE + n_leads, |l| {
             (l.id, l.created_at, l.updated_at, false)
         }),

@@ -532,3 +532,33 @@ pub(crate) const INDUSTRIES: &[&str] = &[
     "Real estate",
     "Tourism",
 ];
+
+/// Generated values of contacts' `POSITION` field.
+pub(crate) const POSITIONS: &[&str] = &[
+    "CEO",
+    "Sales manager",
+    "Gerente",
+    "Director",
+    "Buyer",
+    "CTO",
+    "Analista",
+];
+
+/// Streets of generated company addresses.
+pub(crate) const STREETS: &[&str] = &[
+    "Av. Paulista",
+    "Calle Mayor",
+    "Main Street",
+    "Rua Augusta",
+    "Paseo de la Reforma",
+];
+
+/// Generated values of free-text comment fields.
+pub(crate) const COMMENTS: &[&str] = &[
+    "Prefers WhatsApp",
+    "Call after 14h",
+    "Budget approved",
+    "Needs a demo",
+    "Cliente antigo",
+    "Pidió descuento",
+];

@@ -73,6 +73,11 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// One of a static word list (the same draw as [`Rng::pick`]).
+    pub(crate) fn word(&mut self, words: &[&'static str]) -> &'static str {
+        self.pick::<&'static str>(words)
+    }
+
     pub(crate) fn index(&mut self, len: usize) -> usize {
         self.below(len as u64) as usize
     }

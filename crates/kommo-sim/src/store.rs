@@ -11,6 +11,7 @@ use kommo_model::{
 };
 use serde_json::Value;
 
+use crate::fast::FieldFrag;
 use crate::index::{Index, Links};
 use crate::names::{self, Locale};
 use crate::rng::{Rng, stream};
@@ -222,6 +223,72 @@ pub(crate) struct FieldDef {
     pub(crate) presence: u64,
 }
 
+/// The generated values of one field of one entity, as drawn: compact, so the page writer
+/// can write them from ready fragments while the model path builds `CustomFieldValue`s.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Drawn {
+    /// A select without options: no value.
+    Nothing,
+    Bool(bool),
+    /// Numeric fields: Kommo sends the number as a string.
+    NumberText(i64),
+    /// Dates: unix seconds.
+    Number(i64),
+    /// An option of a select, by position.
+    Enum(usize),
+    /// Options of a multiselect, by position: bit `i` is option `i`.
+    Enums(u64),
+    Text(&'static str),
+    /// `https://www.lp{n}.example/`.
+    LandingPage(u64),
+    /// Anything else, ready made.
+    Values(Vec<CustomFieldValue>),
+}
+
+impl Drawn {
+    pub(crate) fn is_empty(&self) -> bool {
+        match self {
+            Self::Nothing => true,
+            Self::Enums(mask) => *mask == 0,
+            Self::Values(values) => values.is_empty(),
+            _ => false,
+        }
+    }
+
+    /// As the wire type's values.
+    pub(crate) fn values(self, field: &FieldDef) -> Vec<CustomFieldValue> {
+        let enums = field.def.enums.as_deref().unwrap_or(&[]);
+        let plain = |value: Value| CustomFieldValue {
+            value: Some(value),
+            enum_id: None,
+            enum_code: None,
+        };
+        let option = |e: &kommo_model::CustomFieldEnum| CustomFieldValue {
+            value: Some(Value::String(e.value.clone())),
+            enum_id: Some(e.id),
+            enum_code: None,
+        };
+        match self {
+            Self::Nothing => Vec::new(),
+            Self::Bool(b) => vec![plain(Value::Bool(b))],
+            Self::NumberText(n) => vec![plain(Value::String(n.to_string()))],
+            Self::Number(n) => vec![plain(Value::from(n))],
+            Self::Enum(i) => enums.get(i).map(option).into_iter().collect(),
+            Self::Enums(mask) => enums
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i < 64 && mask & (1 << i) != 0)
+                .map(|(_, e)| option(e))
+                .collect(),
+            Self::Text(text) => vec![plain(Value::String(text.to_owned()))],
+            Self::LandingPage(n) => {
+                vec![plain(Value::String(format!("https://www.lp{n}.example/")))]
+            }
+            Self::Values(values) => values,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct StatusRec {
     pub(crate) id: u32,
@@ -381,6 +448,8 @@ pub(crate) struct Account {
     pub(crate) tags: [Vec<Tag>; 3],
     /// Custom field definitions per kind.
     pub(crate) fields: [Vec<FieldDef>; 3],
+    /// The same, as the JSON fragments pages are written from.
+    pub(crate) field_frags: [Vec<FieldFrag>; 3],
     pub(crate) leads: Table<LeadRec>,
     pub(crate) contacts: Table<ContactRec>,
     pub(crate) companies: Table<CompanyRec>,
@@ -535,21 +604,11 @@ impl Account {
     }
 
     fn derive_fields(&self, kind: Kind, id: u32) -> Vec<CustomFieldValues> {
-        let stream = match kind {
-            Kind::Leads => stream::LEAD_FIELDS,
-            Kind::Contacts => stream::CONTACT_FIELDS,
-            Kind::Companies => stream::COMPANY_FIELDS,
-        };
         let mut out = Vec::new();
-        for (n, field) in self.fields(kind).iter().enumerate() {
-            // One stream per (entity, field): adding a field never changes the others.
-            let mut rng = Rng::new(self.seed, stream, (u64::from(id) << 8) | n as u64);
-            if !rng.percent(field.presence) {
-                continue;
-            }
-            let values = self.derive_value(kind, id, field, &mut rng);
+        self.draw_fields(kind, id, |_, field, drawn| {
+            let values = drawn.values(field);
             if values.is_empty() {
-                continue;
+                return;
             }
             out.push(CustomFieldValues {
                 field_id: Some(field.def.id),
@@ -559,17 +618,37 @@ impl Account {
                 values: Some(values),
                 is_computed: Some(false),
             });
-        }
+        });
         out
     }
 
-    fn derive_value(
+    /// Draws the generated values of each field an entity has, in field order: what both
+    /// the model and the page writer start from.
+    pub(crate) fn draw_fields(
         &self,
         kind: Kind,
         id: u32,
-        field: &FieldDef,
-        rng: &mut Rng,
-    ) -> Vec<CustomFieldValue> {
+        mut each: impl FnMut(usize, &FieldDef, Drawn),
+    ) {
+        let stream = match kind {
+            Kind::Leads => stream::LEAD_FIELDS,
+            Kind::Contacts => stream::CONTACT_FIELDS,
+            Kind::Companies => stream::COMPANY_FIELDS,
+        };
+        for (n, field) in self.fields(kind).iter().enumerate() {
+            // One stream per (entity, field): adding a field never changes the others.
+            let mut rng = Rng::new(self.seed, stream, (u64::from(id) << 8) | n as u64);
+            if !rng.percent(field.presence) {
+                continue;
+            }
+            let drawn = self.draw_value(kind, id, field, &mut rng);
+            if !drawn.is_empty() {
+                each(n, field, drawn);
+            }
+        }
+    }
+
+    fn draw_value(&self, kind: Kind, id: u32, field: &FieldDef, rng: &mut Rng) -> Drawn {
         let enums = field.def.enums.as_deref().unwrap_or(&[]);
         let text = |v: String| CustomFieldValue {
             value: Some(Value::String(v)),
@@ -577,88 +656,62 @@ impl Account {
             enum_code: None,
         };
         match field.kind {
-            FieldKind::Checkbox => vec![CustomFieldValue {
-                value: Some(Value::Bool(rng.percent(50))),
-                ..Default::default()
-            }],
-            FieldKind::Numeric => {
-                vec![CustomFieldValue {
-                    value: Some(Value::String(rng.range(1, 500).to_string())),
-                    ..Default::default()
-                }]
-            }
+            FieldKind::Checkbox => Drawn::Bool(rng.percent(50)),
+            FieldKind::Numeric => Drawn::NumberText(rng.range(1, 500)),
             FieldKind::Date => {
                 let ts = self.anchor - TWO_YEARS + rng.range(0, TWO_YEARS);
-                vec![CustomFieldValue {
-                    value: Some(Value::from(ts - ts % 86_400)),
-                    ..Default::default()
-                }]
+                Drawn::Number(ts - ts % 86_400)
             }
-            FieldKind::Select => match enums.get(rng.index(enums.len().max(1))) {
-                Some(e) => vec![CustomFieldValue {
-                    value: Some(Value::String(e.value.clone())),
-                    enum_id: Some(e.id),
-                    enum_code: None,
-                }],
-                None => Vec::new(),
-            },
-            FieldKind::Multiselect => {
-                let mut picked: Vec<&kommo_model::CustomFieldEnum> =
-                    enums.iter().filter(|_| rng.percent(35)).collect();
-                if picked.is_empty() {
-                    picked.extend(enums.first());
+            FieldKind::Select => {
+                let at = rng.index(enums.len().max(1));
+                if at < enums.len() {
+                    Drawn::Enum(at)
+                } else {
+                    Drawn::Nothing
                 }
-                picked
-                    .into_iter()
-                    .map(|e| CustomFieldValue {
-                        value: Some(Value::String(e.value.clone())),
-                        enum_id: Some(e.id),
-                        enum_code: None,
-                    })
-                    .collect()
             }
-            FieldKind::Url => {
-                let slug = match kind {
-                    Kind::Companies => names::ascii_slug(&self.company_name(id)),
-                    _ => format!("lp{}", rng.below(40)),
-                };
-                vec![text(format!("https://www.{slug}.example/"))]
-            }
-            FieldKind::Text | FieldKind::Textarea => {
-                let v = match field.def.code.as_deref() {
-                    Some("POSITION") => (*rng.pick(&[
-                        "CEO",
-                        "Sales manager",
-                        "Gerente",
-                        "Director",
-                        "Buyer",
-                        "CTO",
-                        "Analista",
-                    ]))
-                    .to_owned(),
-                    Some("ADDRESS") => format!(
-                        "{} {}",
-                        rng.range(1, 2000),
-                        rng.pick(&[
-                            "Av. Paulista",
-                            "Calle Mayor",
-                            "Main Street",
-                            "Rua Augusta",
-                            "Paseo de la Reforma"
-                        ])
+            FieldKind::Multiselect => {
+                let mut picked = Vec::new();
+                for (i, _) in enums.iter().enumerate() {
+                    if rng.percent(35) {
+                        picked.push(i);
+                    }
+                }
+                if picked.is_empty() && !enums.is_empty() {
+                    picked.push(0);
+                }
+                match u64::try_from(enums.len()) {
+                    Ok(len) if len <= 64 => {
+                        Drawn::Enums(picked.iter().fold(0, |mask, i| mask | (1u64 << i)))
+                    }
+                    _ => Drawn::Values(
+                        picked
+                            .iter()
+                            .map(|i| CustomFieldValue {
+                                value: Some(Value::String(enums[*i].value.clone())),
+                                enum_id: Some(enums[*i].id),
+                                enum_code: None,
+                            })
+                            .collect(),
                     ),
-                    _ => (*rng.pick(&[
-                        "Prefers WhatsApp",
-                        "Call after 14h",
-                        "Budget approved",
-                        "Needs a demo",
-                        "Cliente antigo",
-                        "Pidió descuento",
-                    ]))
-                    .to_owned(),
-                };
-                vec![text(v)]
+                }
             }
+            FieldKind::Url => match kind {
+                Kind::Companies => Drawn::Values(vec![text(format!(
+                    "https://www.{}.example/",
+                    names::ascii_slug(&self.company_name(id))
+                ))]),
+                _ => Drawn::LandingPage(rng.below(40)),
+            },
+            FieldKind::Text | FieldKind::Textarea => match field.def.code.as_deref() {
+                Some("POSITION") => Drawn::Text(rng.word(names::POSITIONS)),
+                Some("ADDRESS") => {
+                    let number = rng.range(1, 2000);
+                    let street = rng.word(names::STREETS);
+                    Drawn::Values(vec![text(format!("{number} {street}"))])
+                }
+                _ => Drawn::Text(rng.word(names::COMMENTS)),
+            },
             FieldKind::Multitext => {
                 let code = field.def.code.as_deref().unwrap_or("");
                 let seed_locale = self.locale_of(kind, id);
@@ -706,7 +759,7 @@ impl Account {
                         enum_code: e.map(|e| e.value.clone()),
                     });
                 }
-                out
+                Drawn::Values(out)
             }
         }
     }
@@ -796,21 +849,46 @@ pub(crate) fn derive_company_name(seed: u64, id: u32) -> String {
 }
 
 pub(crate) fn derive_lead_name(seed: u64, id: u32) -> String {
+    let mut name = String::with_capacity(40);
+    lead_name_pieces(seed, id, |piece| name.push_str(piece));
+    name
+}
+
+/// A generated lead's name, piece by piece, to whoever writes it.
+pub(crate) fn lead_name_pieces(seed: u64, id: u32, mut piece: impl FnMut(&str)) {
     let mut rng = Rng::new(seed, stream::LEAD_NAME, u64::from(id));
     let locale = Locale::from_draw(rng.next_u64());
-    let deal = rng.pick(locale.deal_words());
+    let deal = rng.word(locale.deal_words());
     match rng.below(4) {
-        0 => format!("{deal} {}", rng.pick(locale.company_words())),
-        1 => format!("{deal} #{id}"),
-        2 => format!(
-            "{} {}",
-            rng.pick(locale.first_names()),
-            rng.pick(locale.last_names())
-        ),
-        _ => format!(
-            "{deal} - {} {}",
-            rng.pick(locale.first_names()),
-            rng.pick(locale.last_names())
-        ),
+        0 => {
+            piece(deal);
+            piece(" ");
+            piece(rng.word(locale.company_words()));
+        }
+        1 => {
+            piece(deal);
+            piece(" #");
+            let mut digits = [0u8; 10];
+            let mut at = digits.len();
+            let mut n = id;
+            loop {
+                at -= 1;
+                digits[at] = b'0' + (n % 10) as u8;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            piece(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+        }
+        draw => {
+            if draw == 3 {
+                piece(deal);
+                piece(" - ");
+            }
+            piece(rng.word(locale.first_names()));
+            piece(" ");
+            piece(rng.word(locale.last_names()));
+        }
     }
 }
