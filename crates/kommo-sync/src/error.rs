@@ -14,7 +14,7 @@ pub enum SyncError {
         source: kommo::Error,
     },
     /// The store failed; rows of earlier pages stay committed with their checkpoint.
-    #[error("{action}: {source}")]
+    #[error("{action}: {}", chain(source))]
     Store {
         action: &'static str,
         #[source]
@@ -47,6 +47,18 @@ pub enum SyncError {
     },
 }
 
+/// An error and its causes, `a: b: c`, so a recorded message says what the driver said.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl SyncError {
     pub(crate) fn kommo(stage: &'static str) -> impl FnOnce(kommo::Error) -> SyncError {
         move |source| SyncError::Kommo { stage, source }
@@ -54,5 +66,20 @@ impl SyncError {
 
     pub(crate) fn store(action: &'static str) -> impl FnOnce(StoreError) -> SyncError {
         move |source| SyncError::Store { action, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("database error")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn recorded_messages_carry_every_cause() {
+        let error = Outer(std::io::Error::other("disk I/O error"));
+        assert_eq!(chain(&error), "database error: disk I/O error");
     }
 }

@@ -1,11 +1,14 @@
 //! The subcommands, one module each.
 
+pub(crate) mod admin;
 pub(crate) mod bench;
 pub(crate) mod common;
 pub(crate) mod demo;
 pub(crate) mod mcp;
+pub(crate) mod progress;
 pub(crate) mod serve;
 pub(crate) mod sim;
+pub(crate) mod sync;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum Command {
@@ -21,6 +24,21 @@ pub(crate) enum Command {
     /// Measure the simulator, the client, sync and the data API, and print the figures.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Sync integrations into the database: once, on an interval (--watch), or as a worker;
+    /// `sync status` shows their runs, counts and lag.
+    Sync(sync::SyncArgs),
+    /// Organizations: `org create`.
+    #[command(subcommand)]
+    Org(admin::OrgCommand),
+    /// Workspaces: `workspace create`.
+    #[command(subcommand)]
+    Workspace(admin::WorkspaceCommand),
+    /// Kommo accounts: `integration add`.
+    #[command(subcommand)]
+    Integration(admin::IntegrationCommand),
+    /// Data API credentials: `credentials create`.
+    #[command(subcommand)]
+    Credentials(admin::CredentialsCommand),
 }
 
 pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
@@ -30,5 +48,10 @@ pub(crate) async fn run(command: Command) -> anyhow::Result<()> {
         Command::Sim(args) => sim::run(args).await,
         Command::Mcp(args) => mcp::run(args).await,
         Command::Bench(command) => bench::run(command).await,
+        Command::Sync(args) => sync::run(args).await,
+        Command::Org(command) => admin::org(command).await,
+        Command::Workspace(command) => admin::workspace(command).await,
+        Command::Integration(command) => admin::integration(command).await,
+        Command::Credentials(command) => admin::credentials(command).await,
     }
 }
