@@ -55,9 +55,15 @@ pub(crate) struct ApiBenchArgs {
     #[arg(long)]
     no_sqlite: bool,
     /// Skip Postgres. Otherwise Postgres is measured when KOMMO_DATA_TEST_POSTGRES_URL is set,
-    /// in a fresh schema that is dropped afterwards.
+    /// in a fresh schema that is dropped afterwards (unless `--keep-postgres`).
     #[arg(long)]
     no_postgres: bool,
+    /// Keep the fresh Postgres schema and print its URL, for `--postgres-url` next time.
+    #[arg(long)]
+    keep_postgres: bool,
+    /// Measure Postgres at this URL (e.g. a schema kept by `--keep-postgres`); seeded if needed.
+    #[arg(long)]
+    postgres_url: Option<String>,
 }
 
 pub(crate) async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
@@ -104,17 +110,34 @@ pub(crate) async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         std::fs::create_dir_all(&args.dir)
             .with_context(|| format!("creating {}", args.dir.display()))?;
         write_key(&key_path, &keys.to_base64())?;
-        match kommo_store::testing::TestStore::postgres(keys)
-            .await
-            .context("opening Postgres")?
-        {
-            Some(t) => {
-                let report = measure("Postgres", &t.store, &t.url, &key_path, &args).await;
-                t.cleanup().await.context("dropping the benchmark schema")?;
-                reports.push(report?);
-            }
-            None => {
-                println!("\nPostgres: skipped (set KOMMO_DATA_TEST_POSTGRES_URL to measure it).")
+        if let Some(url) = &args.postgres_url {
+            let key_path = args.dir.join("bench-postgres-kept.key");
+            let keys = read_or_create_key(&key_path)?;
+            let store = Store::connect(url, keys)
+                .await
+                .context("opening Postgres")?;
+            let report = measure("Postgres", &store, url, &key_path, &args).await;
+            store.close().await;
+            reports.push(report?);
+        } else {
+            match kommo_store::testing::TestStore::postgres(keys)
+                .await
+                .context("opening Postgres")?
+            {
+                Some(t) => {
+                    let report = measure("Postgres", &t.store, &t.url, &key_path, &args).await;
+                    if args.keep_postgres {
+                        std::fs::copy(&key_path, args.dir.join("bench-postgres-kept.key"))
+                            .context("keeping the Postgres key")?;
+                        println!("  kept: --postgres-url '{}'", t.url);
+                    } else {
+                        t.cleanup().await.context("dropping the benchmark schema")?;
+                    }
+                    reports.push(report?);
+                }
+                None => println!(
+                    "\nPostgres: skipped (set KOMMO_DATA_TEST_POSTGRES_URL to measure it)."
+                ),
             }
         }
     }
@@ -168,7 +191,7 @@ async fn measure(
     let secret = credentials.client_secret.expose_secret().to_owned();
 
     let port = free_port()?;
-    let exe = std::env::current_exe().context("finding the kommo-data executable")?;
+    let exe = current_exe()?;
     let mut server = tokio::process::Command::new(exe)
         .args([
             "serve",
@@ -258,6 +281,17 @@ async fn measure(
         ),
     );
     Ok(report)
+}
+
+/// This executable; when it was replaced on disk since it started (a rebuild), the new one
+/// at the same path.
+fn current_exe() -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("finding the kommo-data executable")?;
+    let text = exe.to_string_lossy();
+    Ok(match text.strip_suffix(" (deleted)") {
+        Some(path) => PathBuf::from(path),
+        None => exe,
+    })
 }
 
 /// Creates the benchmark's tenancy (once) and writes the synthetic rows it lacks.
