@@ -13,6 +13,9 @@ use kommo_store::{ExposeSecret as _, Integration, IntegrationAuth, Store};
 
 use crate::tokens::StoreTokenStore;
 
+/// The rate recorded for a pinned limiter: never a configured one.
+const PINNED: u32 = u32::MAX;
+
 /// One rate limiter per integration, for the life of the process. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Limiters {
@@ -24,12 +27,20 @@ impl Limiters {
         Self::default()
     }
 
+    /// Uses `limiter` for `integration_id` from now on, whatever its stored rate: to share
+    /// one budget with other clients of the same integration in this process (actions
+    /// next to the sync in `serve`), or to pace a run differently (benchmarks).
+    pub fn pin(&self, integration_id: &str, limiter: RateLimiter) {
+        let mut map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        map.insert(integration_id.to_owned(), (PINNED, limiter));
+    }
+
     /// The integration's limiter at its configured rate (Kommo's 7 a second when unset).
     pub fn for_integration(&self, integration: &Integration) -> RateLimiter {
         let rate = integration.rate_limit_per_second;
         let mut map = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         match map.get(&integration.id) {
-            Some((known, limiter)) if *known == rate => limiter.clone(),
+            Some((known, limiter)) if *known == rate || *known == PINNED => limiter.clone(),
             _ => {
                 let limiter =
                     RateLimiter::new(NonZeroU32::new(rate).unwrap_or(kommo::DEFAULT_PER_SECOND));
@@ -67,4 +78,48 @@ pub fn client_for(
         ),
     };
     builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn integration(rate: u32) -> Integration {
+        Integration {
+            id: "i".into(),
+            organization_id: "o".into(),
+            workspace_id: "w".into(),
+            base_url: "http://127.0.0.1:1".into(),
+            auth: IntegrationAuth::LongLivedToken(kommo_store::SecretString::from("t".to_owned())),
+            rate_limit_per_second: rate,
+            created_at: 0,
+            lease_owner: None,
+            lease_expires_at: None,
+            last_sync_at: None,
+        }
+    }
+
+    #[test]
+    fn the_limiter_follows_the_rate_unless_pinned() {
+        let limiters = Limiters::new();
+        assert_eq!(
+            limiters
+                .for_integration(&integration(7))
+                .config()
+                .per_second
+                .get(),
+            7
+        );
+        let b = limiters.for_integration(&integration(3));
+        assert_eq!(b.config().per_second.get(), 3);
+        limiters.pin("i", RateLimiter::new(NonZeroU32::MIN));
+        assert_eq!(
+            limiters
+                .for_integration(&integration(9))
+                .config()
+                .per_second
+                .get(),
+            1
+        );
+    }
 }

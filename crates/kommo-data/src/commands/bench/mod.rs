@@ -3,6 +3,7 @@
 pub(crate) mod api;
 pub(crate) mod client;
 pub(crate) mod sim;
+pub(crate) mod sync;
 
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum BenchCommand {
@@ -12,6 +13,9 @@ pub(crate) enum BenchCommand {
     Sim(sim::SimBenchArgs),
     /// The Kommo client: every lead of a simulated account read at 7 req/s, 429s, requests used.
     Client(client::ClientBenchArgs),
+    /// Sync: a 100k-lead full sync at 7 req/s, unthrottled leads/s into SQLite and Postgres,
+    /// peak memory at 100k and 1M leads, an incremental run after 1,000 changes.
+    Sync(sync::SyncBenchArgs),
 }
 
 pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -19,5 +23,6 @@ pub(crate) async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Api(args) => api::run(args).await,
         BenchCommand::Sim(args) => sim::run(args).await,
         BenchCommand::Client(args) => client::run(args).await,
+        BenchCommand::Sync(args) => sync::run(args).await,
     }
 }

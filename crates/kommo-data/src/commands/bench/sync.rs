@@ -1,0 +1,461 @@
+//! `kommo-data bench sync`: the sync engine's figures.
+//!
+//! 1. A full sync of a 100k-lead account at Kommo's real limit (7 requests a second): leads/s
+//!    against the 7 × 250 ceiling, 429s seen by the simulator, requests against the floor.
+//! 2. Unthrottled: leads/s through fetch, flatten and upsert, into SQLite and Postgres, and
+//!    the process's peak memory at 100k and at 1M leads (it must not grow with the account).
+//! 3. An incremental run at 7 requests a second after 1,000 changes in the 1M-lead account.
+//!
+//! Each simulator runs in its own process (`kommo-data sim`), so this process's memory and
+//! CPU are the sync engine's and the store's alone.
+
+use std::num::NonZeroU32;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use anyhow::Context as _;
+use kommo::{LeadsQuery, RateLimiter};
+use kommo_model::LeadRequest;
+use kommo_store::testing::TestStore;
+use kommo_store::{Integration, IntegrationAuth, Keys, NewIntegration, SecretString, Store};
+use kommo_sync::{Entity, Progress, ProgressEvent, RunSummary, SyncOptions, sync_integration};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+use tokio::process::{Child, Command};
+
+/// The client rate used for "unthrottled" runs: far above what the machine can serve.
+const UNTHROTTLED: u32 = 10_000;
+const PAGE: u64 = 250;
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct SyncBenchArgs {
+    /// Leads of the account in parts 1 and 2.
+    #[arg(long, default_value_t = 100_000)]
+    leads: u32,
+    /// Leads of the large account in parts 2 and 3.
+    #[arg(long, default_value_t = 1_000_000)]
+    big_leads: u32,
+    /// Changes before the incremental run of part 3.
+    #[arg(long, default_value_t = 1_000)]
+    changes: u32,
+    /// Also measure Postgres at this URL (rows go under fresh `bench-*` ids). Without it,
+    /// `KOMMO_DATA_TEST_POSTGRES_URL` is used when set (a fresh schema, dropped afterwards).
+    #[arg(long)]
+    postgres: Option<String>,
+    /// Skip part 1 (it takes about two minutes at 7 requests a second).
+    #[arg(long)]
+    skip_throttled: bool,
+    /// Skip the 1M-lead account (parts 2b and 3).
+    #[arg(long)]
+    skip_big: bool,
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+/// A simulator in a child process.
+struct SimProcess {
+    child: Child,
+    base_url: String,
+    token: String,
+}
+
+impl SimProcess {
+    async fn start(leads: u32, rate: u32, seed: u64) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("locating this executable")?;
+        let mut child = Command::new(exe)
+            .args([
+                "sim",
+                "--port",
+                "0",
+                "--json",
+                "--leads",
+                &leads.to_string(),
+                "--seed",
+                &seed.to_string(),
+            ])
+            .args([
+                "--rate-limit",
+                &rate.to_string(),
+                "--account-rate-limit",
+                &if rate == 0 { 0 } else { 50 }.to_string(),
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting `kommo-data sim`")?;
+        let stdout = child.stdout.take().context("the simulator's stdout")?;
+        let line = BufReader::new(stdout)
+            .lines()
+            .next_line()
+            .await?
+            .context("the simulator exited before it was ready")?;
+        let ready: Value = serde_json::from_str(&line)
+            .with_context(|| format!("unexpected simulator output {line:?}"))?;
+        let text = |key: &str| {
+            ready[key]
+                .as_str()
+                .map(str::to_owned)
+                .with_context(|| format!("no {key} in {line}"))
+        };
+        Ok(Self {
+            base_url: text("base_url")?,
+            token: text("access_token")?,
+            child,
+        })
+    }
+
+    async fn control(&self, path: &str) -> anyhow::Result<Value> {
+        let url = format!("{}/_sim{path}", self.base_url);
+        Ok(reqwest::get(&url).await?.error_for_status()?.json().await?)
+    }
+
+    async fn reset_counters(&self) -> anyhow::Result<()> {
+        reqwest::Client::new()
+            .post(format!("{}/_sim/counters/reset", self.base_url))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    async fn stop(mut self) {
+        drop(self.child.kill().await);
+    }
+}
+
+/// A `/proc/self/status` field in MiB.
+fn status_mib(field: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
+/// Samples this process's memory while a run goes: the peak resident set, and the peak of
+/// its anonymous part (heap and stacks: what the engine and the store's caches hold). The
+/// rest is file-backed: pages of the SQLite file the store maps into memory, which the
+/// kernel drops under pressure.
+struct MemorySampler {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<(f64, f64)>,
+}
+
+impl MemorySampler {
+    fn start() -> Self {
+        // Linux: writing 5 resets VmHWM, so the peak covers this run only.
+        drop(std::fs::write("/proc/self/clear_refs", "5"));
+        let stop = tokio_util::sync::CancellationToken::new();
+        let token = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut anon: f64 = 0.0;
+            loop {
+                anon = anon.max(status_mib("RssAnon:").unwrap_or(0.0));
+                tokio::select! {
+                    () = token.cancelled() => break,
+                    () = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+                }
+            }
+            (status_mib("VmHWM:").unwrap_or(0.0), anon)
+        });
+        Self { stop, task }
+    }
+
+    async fn finish(self) -> String {
+        self.stop.cancel();
+        match self.task.await {
+            Ok((peak, anon)) if peak > 0.0 => {
+                format!("peak RSS {peak:.0} MiB, of which anonymous {anon:.0} MiB")
+            }
+            _ => "peak RSS unknown (no /proc)".to_owned(),
+        }
+    }
+}
+
+async fn integration(
+    store: &Store,
+    id: &str,
+    sim: &SimProcess,
+    rate: u32,
+) -> anyhow::Result<Integration> {
+    let org = format!("{id}-org");
+    let ws = format!("{id}-ws");
+    store.create_organization(&org, "Benchmark").await?;
+    store.create_workspace(&org, &ws, "Benchmark").await?;
+    Ok(store
+        .create_integration(NewIntegration {
+            id: id.to_owned(),
+            workspace_id: ws,
+            base_url: sim.base_url.clone(),
+            auth: IntegrationAuth::LongLivedToken(SecretString::from(sim.token.clone())),
+            rate_limit_per_second: rate,
+        })
+        .await?)
+}
+
+/// A run with the leads stream's own rows and time.
+struct Measured {
+    summary: RunSummary,
+    leads_rows: u64,
+    leads_seconds: f64,
+}
+
+async fn measured_run(
+    store: &Store,
+    integration: &Integration,
+    options: &SyncOptions,
+) -> anyhow::Result<Measured> {
+    let leads: Arc<Mutex<(u64, f64)>> = Arc::default();
+    let seen = leads.clone();
+    let progress = Progress::callback(move |event| {
+        if let ProgressEvent::EntityDone(p) = event
+            && p.entity == Entity::Leads
+            && let Ok(mut l) = seen.lock()
+        {
+            *l = (p.rows, p.elapsed.as_secs_f64());
+        }
+    });
+    let summary = sync_integration(store, integration, options, &progress).await?;
+    let (leads_rows, leads_seconds) = *leads
+        .lock()
+        .map_err(|_| anyhow::anyhow!("progress lock poisoned"))?;
+    Ok(Measured {
+        summary,
+        leads_rows,
+        leads_seconds,
+    })
+}
+
+fn pages(n: u64) -> u64 {
+    n.div_ceil(PAGE).max(1)
+}
+
+pub(crate) async fn run(args: SyncBenchArgs) -> anyhow::Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let profile = if cfg!(debug_assertions) {
+        "debug build: figures are far below release"
+    } else {
+        "release build"
+    };
+    println!(
+        "kommo-data sync benchmark: {cores} cores, {profile}; simulators run in child processes"
+    );
+
+    if !args.skip_throttled {
+        throttled(&args).await?;
+    }
+    unthrottled(&args).await?;
+    Ok(())
+}
+
+/// Part 1: a full sync at Kommo's real limit.
+async fn throttled(args: &SyncBenchArgs) -> anyhow::Result<()> {
+    println!(
+        "\n1. full sync of {} leads at 7 requests/s (simulator limits 7/s per token, 50/s per account)",
+        args.leads
+    );
+    let sim = SimProcess::start(args.leads, 7, args.seed).await?;
+    let sizes = sim.control("").await?;
+    let test = TestStore::sqlite(Keys::generate()).await?;
+    let integration = integration(&test.store, "bench-throttled", &sim, 7).await?;
+    sim.reset_counters().await?;
+    let m = measured_run(&test.store, &integration, &SyncOptions::default()).await?;
+    let counters = sim.control("/counters").await?;
+    let live = sizes["leads"].as_u64().unwrap_or(0);
+    let contacts = sizes["contacts"].as_u64().unwrap_or(0);
+    let deleted = sizes["deleted_leads"].as_u64().unwrap_or(0);
+    let deleted_contacts = sizes["deleted_contacts"].as_u64().unwrap_or(0);
+    let rate = m.leads_rows as f64 / m.leads_seconds;
+    let ceiling = 7.0 * PAGE as f64;
+    let s = &m.summary;
+    // The floor: every stream's pages at 250 a page, plus the dictionaries (pipelines, loss
+    // reasons, sources, two tag lists, two field lists, users: one page each here).
+    let floor = pages(live) + pages(deleted) + pages(contacts) + pages(deleted_contacts) + 8;
+    println!(
+        "   leads stream: {} leads in {:.1} s = {:.0} leads/s = {:.1}% of the {:.0} leads/s ceiling (target >= 95%)",
+        m.leads_rows,
+        m.leads_seconds,
+        rate,
+        100.0 * rate / ceiling,
+        ceiling
+    );
+    println!(
+        "   429s: {} at the simulator, {} seen by the client",
+        counters["rate_limited"].as_u64().unwrap_or(0),
+        s.rate_limited
+    );
+    println!(
+        "   requests: leads stream {} pages for {} live leads (floor {}); whole run {} requests (floor {}: {} leads, {} contacts, {} deleted pages, 8 dictionaries) in {:.1} s",
+        s.leads.pages,
+        live,
+        pages(live),
+        s.requests,
+        floor,
+        pages(live),
+        pages(contacts),
+        pages(deleted) + pages(deleted_contacts),
+        s.elapsed.as_secs_f64()
+    );
+    test.cleanup().await?;
+    sim.stop().await;
+    Ok(())
+}
+
+/// Part 2 (and 3 on the big account).
+async fn unthrottled(args: &SyncBenchArgs) -> anyhow::Result<()> {
+    println!("\n2. unthrottled: fetch, flatten and upsert (client and simulator limits off)");
+    let sim = SimProcess::start(args.leads, 0, args.seed).await?;
+    let sqlite = TestStore::sqlite(Keys::generate()).await?;
+    let (rate, peak) = full_unthrottled(&sqlite.store, "bench-sqlite", &sim).await?;
+    println!(
+        "   SQLite:   {} leads at {rate:.0} leads/s (target >= 30,000), {peak}",
+        args.leads
+    );
+    sqlite.cleanup().await?;
+
+    let pg_env = TestStore::postgres(Keys::generate()).await?;
+    let postgres = match (&args.postgres, pg_env) {
+        (Some(url), env) => {
+            if let Some(t) = env {
+                t.cleanup().await?;
+            }
+            Some((
+                Store::connect(url, Keys::generate())
+                    .await
+                    .context("connecting to --postgres")?,
+                None,
+            ))
+        }
+        (None, Some(t)) => Some((t.store.clone(), Some(t))),
+        (None, None) => None,
+    };
+    match postgres {
+        Some((store, test)) => {
+            let id = format!("bench-pg-{}", std::process::id());
+            let (rate, peak) = full_unthrottled(&store, &id, &sim).await?;
+            println!(
+                "   Postgres: {} leads at {rate:.0} leads/s (target >= 15,000), {peak}",
+                args.leads
+            );
+            match test {
+                Some(t) => t.cleanup().await?,
+                None => store.close().await,
+            }
+        }
+        None => println!(
+            "   Postgres: skipped (give --postgres URL or set KOMMO_DATA_TEST_POSTGRES_URL)"
+        ),
+    }
+    sim.stop().await;
+
+    if args.skip_big {
+        return Ok(());
+    }
+    println!(
+        "   generating a {}-lead account in a simulator process ...",
+        args.big_leads
+    );
+    let big = SimProcess::start(args.big_leads, 0, args.seed).await?;
+    let test = TestStore::sqlite(Keys::generate()).await?;
+    let started = Instant::now();
+    let (rate, peak) = full_unthrottled(&test.store, "bench-big", &big).await?;
+    println!(
+        "   SQLite:   {} leads at {rate:.0} leads/s, {peak} (full run {:.0} s); memory must not grow with the account",
+        args.big_leads,
+        started.elapsed().as_secs_f64()
+    );
+    incremental(args, &test.store, &big).await?;
+    test.cleanup().await?;
+    big.stop().await;
+    Ok(())
+}
+
+/// A full unthrottled run; (leads/s of the leads stream, peak RSS during the run).
+async fn full_unthrottled(
+    store: &Store,
+    id: &str,
+    sim: &SimProcess,
+) -> anyhow::Result<(f64, String)> {
+    let integration = integration(store, id, sim, UNTHROTTLED).await?;
+    let memory = MemorySampler::start();
+    let m = measured_run(store, &integration, &SyncOptions::default()).await;
+    let peak = memory.finish().await;
+    let m = m?;
+    Ok((m.leads_rows as f64 / m.leads_seconds, peak))
+}
+
+/// Part 3: changes through Kommo's API, then an incremental run at 7 requests a second.
+async fn incremental(args: &SyncBenchArgs, store: &Store, sim: &SimProcess) -> anyhow::Result<()> {
+    println!(
+        "\n3. incremental run after {} changes in the {}-lead account, at 7 requests/s",
+        args.changes, args.big_leads
+    );
+    let client = kommo::Client::builder(sim.base_url.clone())
+        .long_lived_token(sim.token.clone())
+        .rate_limiter(RateLimiter::new(
+            NonZeroU32::new(UNTHROTTLED).unwrap_or(NonZeroU32::MIN),
+        ))
+        .build()?;
+    // Leads spread over the account: a page every few thousand leads.
+    let wanted = args.changes as usize;
+    let stride = (u64::from(args.big_leads) / PAGE / (wanted as u64).div_ceil(PAGE).max(1)).max(1);
+    let mut ids = Vec::with_capacity(wanted);
+    let mut page = 1u32;
+    while ids.len() < wanted {
+        let Some(p) = kommo_sync_first_page(&client, page).await? else {
+            break;
+        };
+        ids.extend(p.into_iter().take(wanted - ids.len()));
+        page = page.saturating_add(u32::try_from(stride).unwrap_or(u32::MAX));
+    }
+    let updates: Vec<LeadRequest> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| LeadRequest {
+            id: Some(*id),
+            price: Some(1_000 + i as i64),
+            ..LeadRequest::default()
+        })
+        .collect();
+    client
+        .update_leads(updates)
+        .await
+        .context("changing leads through the API")?;
+    println!("   changed {} leads through PATCH /api/v4/leads", ids.len());
+
+    let integration = store
+        .integration("bench-big")
+        .await?
+        .context("the big integration")?;
+    let options = SyncOptions::default();
+    options
+        .limiters
+        .pin(&integration.id, RateLimiter::new(kommo::DEFAULT_PER_SECOND));
+    let m = measured_run(store, &integration, &options).await?;
+    let s = &m.summary;
+    println!(
+        "   {} run: {} leads read in {} pages, {} requests in total, {:.1} s ({} 429s)",
+        s.kind.as_str(),
+        s.leads.rows,
+        s.leads.pages,
+        s.requests,
+        s.elapsed.as_secs_f64(),
+        s.rate_limited
+    );
+    Ok(())
+}
+
+async fn kommo_sync_first_page(
+    client: &kommo::Client,
+    page: u32,
+) -> anyhow::Result<Option<Vec<i64>>> {
+    use futures::StreamExt as _;
+    let mut pages = client.leads(LeadsQuery::new().limit(PAGE as u32).page(page));
+    Ok(pages
+        .next()
+        .await
+        .transpose()?
+        .map(|p| p.items.iter().map(|l| l.id).collect()))
+}
