@@ -9,14 +9,22 @@ use kommo_store::{Keys, Store};
 #[derive(Debug, Clone, clap::Args)]
 pub(crate) struct DatabaseArgs {
     /// SQLite file path or URL (`sqlite://...`), or a PostgreSQL URL (`postgres://...`).
-    #[arg(long = "database", env = "KOMMO_DATA_DATABASE_URL", default_value = "kommo-data.sqlite")]
+    #[arg(
+        long = "database",
+        env = "KOMMO_DATA_DATABASE_URL",
+        default_value = "kommo-data.sqlite"
+    )]
     pub(crate) database: String,
     /// The master key (base64, 32 bytes) that encrypts Kommo tokens and keys credential hashes.
     /// Without it, the key is read from `--secret-key-file`, which is created on first use.
     #[arg(long, env = "KOMMO_DATA_SECRET_KEY", hide_env_values = true)]
     pub(crate) secret_key: Option<String>,
     /// Where the master key is kept when `KOMMO_DATA_SECRET_KEY` is not set.
-    #[arg(long, env = "KOMMO_DATA_SECRET_KEY_FILE", default_value = "kommo-data.key")]
+    #[arg(
+        long,
+        env = "KOMMO_DATA_SECRET_KEY_FILE",
+        default_value = "kommo-data.key"
+    )]
     pub(crate) secret_key_file: PathBuf,
 }
 
@@ -31,12 +39,17 @@ impl DatabaseArgs {
 
     fn keys(&self) -> anyhow::Result<Keys> {
         if let Some(encoded) = &self.secret_key {
-            return Keys::from_base64(encoded).context("KOMMO_DATA_SECRET_KEY is not a base64-encoded 32-byte key");
+            return Keys::from_base64(encoded)
+                .context("KOMMO_DATA_SECRET_KEY is not a base64-encoded 32-byte key");
         }
         let path = &self.secret_key_file;
         match std::fs::read_to_string(path) {
-            Ok(text) => Keys::from_base64(text.trim())
-                .with_context(|| format!("{} does not hold a base64-encoded 32-byte key", path.display())),
+            Ok(text) => Keys::from_base64(text.trim()).with_context(|| {
+                format!(
+                    "{} does not hold a base64-encoded 32-byte key",
+                    path.display()
+                )
+            }),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
                 let keys = Keys::generate();
                 write_private_file(path, &keys.to_base64())
@@ -44,7 +57,8 @@ impl DatabaseArgs {
                 tracing::info!(path = %path.display(), "created a new master key; keep it with the database");
                 Ok(keys)
             }
-            Err(error) => Err(error).with_context(|| format!("could not read the key file {}", path.display())),
+            Err(error) => Err(error)
+                .with_context(|| format!("could not read the key file {}", path.display())),
         }
     }
 }
@@ -79,8 +93,14 @@ pub(crate) fn redact_url(url: &str) -> String {
 pub(crate) fn init_logging(json: bool) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let result = if json { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
     // A second initialisation (tests, nested commands) keeps the first subscriber.
     drop(result);
 }
