@@ -8,7 +8,8 @@
     reason = "a benchmark reports on stdout"
 )]
 
-use kommo_store::bench::{ReadReport, WriteReport, bench_reads, bench_write_leads};
+use kommo_store::bench::{ReadReport, WriteReport, bench_reads, bench_write_leads, run_query_mix};
+use kommo_store::rows::RowTenancy;
 use kommo_store::testing::TestStore;
 use kommo_store::{Keys, Store};
 
@@ -103,18 +104,50 @@ async fn main() {
         println!("postgres write: skipped (KOMMO_DATA_TEST_POSTGRES_URL not set)");
     }
 
-    if read_rows > 0 {
-        let path = std::env::temp_dir().join("kommo-store-read-bench.sqlite");
-        let url = path.to_string_lossy().into_owned();
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{url}{suffix}"));
-        }
+    let path = std::env::temp_dir().join("kommo-store-read-bench.sqlite");
+    let url = path.to_string_lossy().into_owned();
+    if std::env::var("REUSE").is_ok() && path.exists() {
+        // Query an already seeded file again (its workspace is the first `bench-ws-*`).
         let store = Store::connect(&url, Keys::generate()).await.unwrap();
-        let cpu = cpu_seconds();
-        let (write, read) = bench_reads(&store, read_rows, requests, 8).await.unwrap();
-        print_write("sqlite seed", &write, cpu_seconds() - cpu);
-        print_read("sqlite reads", &read);
+        let ws = store
+            .workspaces()
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|w| w.id.starts_with("bench-ws-"))
+            .unwrap();
+        let suffix = ws.id.trim_start_matches("bench-ws-").to_owned();
+        let tenancy = RowTenancy {
+            integration_id: format!("bench-int-{suffix}"),
+            workspace_id: ws.id.clone(),
+            organization_id: ws.organization_id.clone(),
+        };
+        if std::env::var("ANALYZE").is_ok() {
+            store.analyze().await.unwrap();
+        }
+        let concurrency = std::env::var("CONCURRENCY")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(8);
+        let read = run_query_mix(&store, &tenancy, requests, concurrency)
+            .await
+            .unwrap();
+        print_read("sqlite reads (reused file)", &read);
         store.close().await;
+        return;
+    }
+    if read_rows > 0 {
+        if std::env::var("ONLY_POSTGRES").is_err() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{url}{suffix}"));
+            }
+            let store = Store::connect(&url, Keys::generate()).await.unwrap();
+            let cpu = cpu_seconds();
+            let (write, read) = bench_reads(&store, read_rows, requests, 8).await.unwrap();
+            print_write("sqlite seed", &write, cpu_seconds() - cpu);
+            print_read("sqlite reads", &read);
+            store.close().await;
+        }
         if let Some(pg) = TestStore::postgres(Keys::generate()).await.unwrap() {
             let cpu = cpu_seconds();
             let (write, read) = bench_reads(&pg.store, read_rows, requests, 8)
