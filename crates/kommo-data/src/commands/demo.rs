@@ -415,10 +415,23 @@ fn print_ready(
     println!("Ctrl-C stops everything.");
 }
 
-/// How to connect an MCP client to this demo. The MCP endpoint is added with the actions;
-/// until then this says so rather than printing a configuration that would not work.
-fn mcp_connection_help(_api_base_url: &str, _client_id: &str, _client_secret: &str) -> String {
-    "   MCP: this build serves no MCP endpoint yet; agents can call the data API above.".to_owned()
+/// How to connect an MCP client to this demo: the `mcpServers` block for the `/mcp` endpoint
+/// of the server just started, with the demo's credentials, workspace and integration.
+fn mcp_connection_help(api_base_url: &str, client_id: &str, client_secret: &str) -> String {
+    let config = kommo_mcp::http_client_config(
+        &format!("{api_base_url}/mcp"),
+        client_id,
+        client_secret,
+        WORKSPACE,
+        INTEGRATION,
+    );
+    let json = serde_json::to_string_pretty(&config).unwrap_or_else(|_| config.to_string());
+    let indented: Vec<String> = json.lines().map(|line| format!("   {line}")).collect();
+    format!(
+        "   MCP: add this to your MCP client's configuration (e.g. Claude Desktop's mcpServers) to let an\n   \
+         agent act on the simulated account through the server's /mcp endpoint:\n{}",
+        indented.join("\n")
+    )
 }
 
 /// Percent-encodes a value for a query string (everything but unreserved characters).
