@@ -32,6 +32,10 @@ pub(crate) struct ServeArgs {
     /// allows). On small machines a few at a time answer more per second.
     #[arg(long, default_value_t = 0, env = "KOMMO_DATA_MAX_CONCURRENT_READS")]
     max_concurrent_reads: usize,
+    /// Seconds to wait on shutdown for a running sync to reach the end of its page (it may
+    /// be waiting out Kommo's retries); after that the page in flight is rolled back.
+    #[arg(long, default_value_t = 20)]
+    shutdown_grace_secs: u64,
     /// Log JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
@@ -71,14 +75,25 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let served = kommo_api::serve(listener, app, shutdown.clone()).await;
     shutdown.cancel();
-    if let Some(sync) = sync {
+    if let Some(mut sync) = sync {
         tracing::info!("waiting for the running sync page to commit");
-        match sync.await {
-            Ok(Ok(())) => {}
-            Ok(Err(error)) => {
+        let grace = Duration::from_secs(args.shutdown_grace_secs);
+        match tokio::time::timeout(grace, &mut sync).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => {
                 tracing::error!(error = %error, "the sync scheduler stopped with an error")
             }
-            Err(error) => tracing::error!(error = %error, "the sync scheduler panicked"),
+            Ok(Err(error)) => tracing::error!(error = %error, "the sync scheduler panicked"),
+            Err(_) => {
+                // Dropping the run rolls back the transaction of the page it was writing;
+                // the checkpoint still marks the last committed page, so nothing is lost.
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "sync did not stop in time; abandoning the page in flight"
+                );
+                sync.abort();
+                drop(sync.await);
+            }
         }
     }
     store.close().await;
