@@ -25,6 +25,10 @@ pub(crate) struct ServeArgs {
     /// Do not run the sync scheduler in this process (e.g. when `sync --worker` processes do).
     #[arg(long)]
     no_sync: bool,
+    /// A host name `/mcp` answers to besides loopback (repeatable; `*` for any). MCP's
+    /// Host check guards against DNS rebinding, so list the names clients really use.
+    #[arg(long = "mcp-allowed-host", value_name = "HOST")]
+    mcp_allowed_host: Vec<String>,
     /// Seconds between the starts of two sync rounds over all integrations.
     #[arg(long, default_value_t = 300, env = "KOMMO_DATA_SYNC_INTERVAL_SECS")]
     sync_interval_secs: u64,
@@ -52,6 +56,9 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
 
+    // Actions and sync runs of one integration share one rate limiter, so together they
+    // stay within Kommo's limit.
+    let limiters = kommo_sync::Limiters::new();
     let sync = if args.no_sync {
         tracing::info!("sync scheduler off (--no-sync)");
         None
@@ -61,6 +68,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             store.clone(),
             interval,
             shutdown.child_token(),
+            limiters.clone(),
         ))
     };
 
@@ -71,7 +79,13 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let app = kommo_api::app(
         kommo_api::AppState::new(store.clone())
-            .with_max_concurrent_reads(args.max_concurrent_reads),
+            .with_max_concurrent_reads(args.max_concurrent_reads)
+            .with_actions(kommo_api::ActionsConfig {
+                mcp_allowed_hosts: args.mcp_allowed_host.clone(),
+                limiters,
+                shutdown: shutdown.clone(),
+                ..kommo_api::ActionsConfig::default()
+            }),
     );
     let served = kommo_api::serve(listener, app, shutdown.clone()).await;
     shutdown.cancel();
@@ -108,11 +122,13 @@ pub(crate) fn spawn_scheduler(
     store: Store,
     interval: Duration,
     cancel: CancellationToken,
+    limiters: kommo_sync::Limiters,
 ) -> tokio::task::JoinHandle<Result<(), kommo_sync::SyncError>> {
     // Installs the process-wide metrics recorder before the first run reports anything.
     drop(kommo_api::metrics::prometheus());
     let options = SyncOptions {
         cancel: cancel.clone(),
+        limiters,
         ..SyncOptions::default()
     };
     let scheduler = Scheduler::new(store, options).interval(interval);
