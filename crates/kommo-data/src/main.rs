@@ -3,14 +3,22 @@
 //! This is the composition root: it parses arguments, sets up logging, wires the library
 //! crates together and turns their typed errors into messages for a person (anyhow).
 
-#![allow(clippy::print_stdout, clippy::print_stderr, reason = "the command line talks to its user on stdout and stderr")]
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "the command line talks to its user on stdout and stderr"
+)]
 
 mod commands;
 
 use clap::Parser;
 
 #[derive(Debug, Parser)]
-#[command(name = "kommo-data", version, about = "Kommo CRM sync, data API and agent actions, self-hosted.")]
+#[command(
+    name = "kommo-data",
+    version,
+    about = "Kommo CRM sync, data API and agent actions, self-hosted."
+)]
 struct Cli {
     #[command(subcommand)]
     command: commands::Command,
