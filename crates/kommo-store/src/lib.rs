@@ -147,12 +147,21 @@ impl Store {
         Ok(row.map(|r| r.key))
     }
 
-    /// Refreshes the planner's statistics (`ANALYZE` on either database). Worth calling
-    /// after a large sync: SQLite in particular chooses between the per-filter indexes from
-    /// these statistics. Takes a few seconds per million leads on SQLite, during which
-    /// other writes wait (reads go on).
+    /// Refreshes the planner's statistics. Worth calling after a large sync: SQLite in
+    /// particular chooses between the per-filter indexes from these statistics (`ANALYZE`,
+    /// a few seconds per million leads, during which other writes wait; reads go on). On
+    /// Postgres it is `VACUUM (ANALYZE)` of the row tables: the vacuum marks freshly written
+    /// pages all-visible, without which the paging subqueries' index-only scans still visit
+    /// the table (autovacuum gets there too, later).
     pub async fn analyze(&self) -> Result<(), StoreError> {
-        self.db().execute("ANALYZE", vec![]).await?;
+        let sql = match self.backend() {
+            Backend::Sqlite => "ANALYZE",
+            Backend::Postgres => {
+                "VACUUM (ANALYZE) leads, lead_tags, contacts, contact_tags, contact_emails, contact_phones, \
+                 contact_leads, pipelines, users"
+            }
+        };
+        self.db().execute(sql, vec![]).await?;
         Ok(())
     }
 

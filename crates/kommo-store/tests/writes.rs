@@ -116,6 +116,8 @@ async fn leads_round_trip_with_tags_and_stamps(t: &TestStore) {
     }
     let counts = s.counts("int-a1").await.unwrap();
     assert_eq!((counts.leads, counts.deleted_leads), (600, 0));
+    s.analyze().await.unwrap();
+    assert_eq!(s.all_lead_rows("int-a1").await.unwrap().len(), 600);
     assert_eq!(s.counts("int-a1b").await.unwrap().leads, 0);
 }
 
