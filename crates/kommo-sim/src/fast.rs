@@ -12,18 +12,36 @@ use kommo_model::Links;
 use crate::render::LeadWith;
 use crate::store::{Account, DELETED, Drawn, Extra, FieldDef, Kind, LeadRec, PRICE_BY_ROBOT};
 
-pub(crate) fn num(out: &mut Vec<u8>, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// Two digits per step, from this table.
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// A non-negative integer.
+pub(crate) fn num(out: &mut Vec<u8>, n: u64) {
+    let len = n.checked_ilog10().map_or(1, |d| d as usize + 1);
+    let at = out.len();
+    // Room for any u64 with one fixed-size write (a few moves, where a variable-size one is
+    // a call to memset), then the digits straight into place, last pair first.
+    out.extend_from_slice(&[0u8; 20]);
+    let digits = &mut out[at..at + len];
+    let mut end = len;
+    let mut v = n;
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        end -= 2;
+        digits[end..end + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
     }
-    out.extend_from_slice(&buf[i..]);
+    if v >= 10 {
+        let pair = v as usize * 2;
+        digits[..2].copy_from_slice(&PAIRS[pair..pair + 2]);
+    } else {
+        digits[0] = b'0' + v as u8;
+    }
+    out.truncate(at + len);
 }
 
 /// A signed integer.
@@ -253,18 +271,23 @@ fn field_values(out: &mut Vec<u8>, fields: &[kommo_model::CustomFieldValues]) {
     out.push(b']');
 }
 
-/// What every lead of a page shares: the `_links` of its leads and their embedded entities
-/// up to the id, with the base URL escaped once.
+/// What every lead of a page shares, made once per page: the `_links` of its leads and of
+/// their embedded entities up to the id (the base URL escaped once), the leads' tags as JSON,
+/// and each user's group.
 #[derive(Debug)]
-pub(crate) struct PageLinks {
+pub(crate) struct PageCtx {
     lead: Vec<u8>,
     contact: Vec<u8>,
     company: Vec<u8>,
     loss_reason: Vec<u8>,
+    /// The leads' tag dictionary written out, and where each tag is in it.
+    tags: Vec<u8>,
+    tag_spans: Vec<(i64, usize, usize)>,
+    groups: Vec<(u32, i64)>,
 }
 
-impl PageLinks {
-    pub(crate) fn new(base: &str) -> Self {
+impl PageCtx {
+    pub(crate) fn new(acc: &Account, base: &str) -> Self {
         let prefix = |path: &str| {
             let mut out = Vec::with_capacity(base.len() + 48);
             out.extend_from_slice(b"{\"self\":{\"href\":\"");
@@ -272,12 +295,50 @@ impl PageLinks {
             escaped(&mut out, path);
             out
         };
+        let dict = acc.kind_tags(Kind::Leads);
+        let mut tags = Vec::with_capacity(dict.len() * 48);
+        let mut tag_spans = Vec::with_capacity(dict.len());
+        for t in dict {
+            let start = tags.len();
+            tags.extend_from_slice(b"{\"id\":");
+            int(&mut tags, t.id);
+            tags.extend_from_slice(b",\"name\":");
+            string(&mut tags, &t.name);
+            tags.extend_from_slice(b",\"color\":");
+            match &t.color {
+                Some(c) => string(&mut tags, c),
+                None => tags.extend_from_slice(b"null"),
+            }
+            tags.push(b'}');
+            tag_spans.push((t.id, start, tags.len()));
+        }
         Self {
             lead: prefix("/api/v4/leads/"),
             contact: prefix("/api/v4/contacts/"),
             company: prefix("/api/v4/companies/"),
             loss_reason: prefix("/api/v4/leads/loss_reasons/"),
+            tags,
+            tag_spans,
+            groups: acc.users.iter().map(|u| (u.id, u.group_id)).collect(),
         }
+    }
+
+    fn group_of(&self, user: u32) -> i64 {
+        self.groups
+            .iter()
+            .find(|(id, _)| *id == user)
+            .map_or(0, |(_, group)| *group)
+    }
+
+    /// The tag at `position` in the dictionary, written out.
+    fn tag_at(&self, position: usize) -> Option<&[u8]> {
+        let (_, start, end) = self.tag_spans.get(position)?;
+        self.tags.get(*start..*end)
+    }
+
+    fn tag_by_id(&self, id: i64) -> Option<&[u8]> {
+        let (_, start, end) = self.tag_spans.iter().find(|(t, _, _)| *t == id)?;
+        self.tags.get(*start..*end)
     }
 }
 
@@ -295,7 +356,7 @@ impl Account {
         out: &mut Vec<u8>,
         rec: &LeadRec,
         with: LeadWith,
-        links: &PageLinks,
+        page: &PageCtx,
     ) {
         let id = rec.id;
         // Only leads a write touched have an extra: skip the lookup for the others.
@@ -316,7 +377,7 @@ impl Account {
         out.extend_from_slice(b",\"responsible_user_id\":");
         num(out, u64::from(rec.responsible));
         out.extend_from_slice(b",\"group_id\":");
-        int(out, self.group_of(rec.responsible));
+        int(out, page.group_of(rec.responsible));
         out.extend_from_slice(b",\"status_id\":");
         num(out, u64::from(rec.status_id));
         out.extend_from_slice(b",\"pipeline_id\":");
@@ -373,43 +434,30 @@ impl Account {
             });
         }
         out.extend_from_slice(b",\"_links\":");
-        link(out, &links.lead, u64::from(id));
+        link(out, &page.lead, u64::from(id));
         out.extend_from_slice(b",\"_embedded\":{\"tags\":[");
-        let dict = self.kind_tags(Kind::Leads);
         let mut first = true;
-        let mut tag = |out: &mut Vec<u8>, t: &kommo_model::Tag| {
+        let mut tag = |out: &mut Vec<u8>, json: &[u8]| {
             if !first {
                 out.push(b',');
             }
             first = false;
-            out.extend_from_slice(b"{\"id\":");
-            int(out, t.id);
-            out.extend_from_slice(b",\"name\":");
-            string(out, &t.name);
-            out.extend_from_slice(b",\"color\":");
-            match &t.color {
-                Some(c) => string(out, c),
-                None => out.extend_from_slice(b"null"),
-            }
-            out.push(b'}');
+            out.extend_from_slice(json);
         };
         match extra.and_then(|e| e.tags.as_ref()) {
             Some(ids) => {
-                for t in ids
-                    .iter()
-                    .filter_map(|tid| dict.iter().find(|t| t.id == *tid))
-                {
-                    tag(out, t);
+                for json in ids.iter().filter_map(|tid| page.tag_by_id(*tid)) {
+                    tag(out, json);
                 }
             }
             None => {
-                for t in rec
+                for json in rec
                     .tags
                     .iter()
                     .filter(|t| **t != 0)
-                    .filter_map(|t| dict.get(usize::from(*t) - 1))
+                    .filter_map(|t| page.tag_at(usize::from(*t) - 1))
                 {
-                    tag(out, t);
+                    tag(out, json);
                 }
             }
         }
@@ -433,7 +481,7 @@ impl Account {
                 } else {
                     b",\"is_main\":false,\"_links\":"
                 });
-                link(out, &links.contact, u64::from(*cid));
+                link(out, &page.contact, u64::from(*cid));
                 out.push(b'}');
             }
             out.push(b']');
@@ -443,7 +491,7 @@ impl Account {
             out.extend_from_slice(b"{\"id\":");
             num(out, u64::from(rec.company_id));
             out.extend_from_slice(b",\"_links\":");
-            link(out, &links.company, u64::from(rec.company_id));
+            link(out, &page.company, u64::from(rec.company_id));
             out.push(b'}');
         }
         out.push(b']');
@@ -473,7 +521,7 @@ impl Account {
                         int(out, v);
                     }
                     out.extend_from_slice(b",\"_links\":");
-                    link(out, &links.loss_reason, r.id.unsigned_abs());
+                    link(out, &page.loss_reason, r.id.unsigned_abs());
                     out.push(b'}');
                 }
             }
@@ -503,14 +551,24 @@ impl Account {
             out.extend_from_slice(b"{}");
         }
         out.extend_from_slice(b",\"_embedded\":{\"leads\":[");
-        let lead_links = PageLinks::new(base);
+        let ctx = PageCtx::new(self, base);
+        let recs = &self.leads.recs;
+        // Pages mostly walk ids in order: try the record after the last one first.
+        let mut next = 0;
         let mut first = true;
-        for rec in ids.iter().filter_map(|id| self.leads.get(*id)) {
+        for id in ids {
+            let at = if recs.get(next).is_some_and(|r| r.id == *id) {
+                Some(next)
+            } else {
+                self.leads.pos(*id)
+            };
+            let Some(at) = at else { continue };
+            next = at + 1;
             if !first {
                 out.push(b',');
             }
             first = false;
-            self.write_lead(out, rec, with, &lead_links);
+            self.write_lead(out, &recs[at], with, &ctx);
         }
         out.extend_from_slice(b"]}}");
     }
@@ -524,6 +582,28 @@ mod tests {
     use crate::api::lead_write::LeadPlan;
     use crate::config::SimConfig;
     use crate::shape::{ReadShape, Shaped};
+
+    #[test]
+    fn numbers_are_written_as_serde_json_does() {
+        let mut samples = vec![0, u64::MAX, u64::MAX - 1, 1_800_000_000];
+        for p in 0..20 {
+            let power = 10u64.pow(p);
+            samples.extend([
+                power - 1,
+                power,
+                power + 1,
+                power.saturating_mul(3).saturating_add(7),
+            ]);
+        }
+        for n in samples {
+            let mut out = b"x".to_vec();
+            num(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
+            let mut out = Vec::new();
+            int(&mut out, -(n as i64 / 2) - 1);
+            assert_eq!(out, (-(n as i64 / 2) - 1).to_string().into_bytes());
+        }
+    }
 
     #[test]
     fn strings_are_escaped_as_serde_json_does() {

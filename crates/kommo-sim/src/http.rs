@@ -210,8 +210,8 @@ pub(crate) fn hal_read<T: Serialize>(value: &T, base: &str) -> Response {
 }
 
 /// A 200 with an already serialised HAL body.
-pub(crate) fn hal_bytes(body: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(body));
+pub(crate) fn hal_bytes(body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/hal+json"),

@@ -65,6 +65,7 @@
 
 mod activity;
 mod api;
+mod buffers;
 mod config;
 mod control;
 mod fast;

@@ -47,6 +47,7 @@ pub(crate) struct Shared {
     pub(crate) ready_token: String,
     /// `host:port` the server listens on, for the tokens' `api_domain`.
     pub(crate) api_domain: RwLock<String>,
+    pub(crate) buffers: Arc<crate::buffers::Buffers>,
 }
 
 impl SimState {
@@ -88,6 +89,7 @@ impl SimState {
             oauth_app,
             ready_token,
             api_domain: RwLock::new("127.0.0.1".to_owned()),
+            buffers: Arc::default(),
         };
         Self {
             inner: Arc::new(inner),

@@ -8,7 +8,7 @@ use crate::api::filter::{
     DeletedPage, Walk, deleted_rows, field_filters, in_list, in_range, in_range_opt, order_of,
     select,
 };
-use crate::fast::PageLinks;
+use crate::fast::PageCtx;
 use crate::http::{base_url, hal, hal_bytes, list_request, no_content, problem};
 use crate::render::LeadWith;
 use crate::state::SimState;
@@ -121,10 +121,10 @@ pub(crate) async fn list(
     let shown = &ids[..ids.len().min(req.limit as usize)];
     let links = req.links(&base, "/api/v4/leads", has_next);
     // The hot path: written straight into one buffer (same bytes as `Collection<Lead>`).
-    let mut body = Vec::new();
+    let mut body = state.inner.buffers.take();
     acc.write_lead_page(&mut body, shown, with, &base, req.page, &links);
     drop(acc);
-    hal_bytes(body)
+    hal_bytes(state.inner.buffers.body(body))
 }
 
 pub(crate) async fn get_one(
@@ -150,8 +150,8 @@ pub(crate) async fn get_one(
         return no_content();
     };
     let mut body = Vec::with_capacity(1_500);
-    let links = PageLinks::new(&base);
-    acc.write_lead(&mut body, rec, LeadWith::from(&req.query.with), &links);
+    let page = PageCtx::new(&acc, &base);
+    acc.write_lead(&mut body, rec, LeadWith::from(&req.query.with), &page);
     drop(acc);
     hal_bytes(body)
 }
