@@ -9,9 +9,15 @@
 //! `(1 s + guard) / rate`: any 8 consecutive requests span more than 1 s + guard.
 //!
 //! Permits are handed out by reservation (each caller books the next free slot and sleeps
-//! until it), which is first-come first-served and wakes each waiter exactly once. A caller
-//! dropped while waiting leaves its slot unused, which only under-uses the budget.
+//! until it), which is first-come first-served and wakes each waiter once. A caller dropped
+//! while waiting leaves its slot unused, which only under-uses the budget.
+//!
+//! Spacing alone is not enough: a timer that fires late (a busy machine) sends one request
+//! late while the following ones keep their slots, and the window closes up again. So the
+//! limiter also keeps the times permits were really granted, and grants a permit only when
+//! the `rate`-th previous one is at least 1 s + guard old.
 
+use std::collections::VecDeque;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -61,6 +67,11 @@ pub struct LimiterStats {
     pub rate_limited: u64,
     /// Times the account was locked out.
     pub lockouts: u64,
+    /// The shortest time in which `rate + 1` permits were granted (always more than 1 s +
+    /// guard); `None` until that many were.
+    pub tightest_window: Option<Duration>,
+    /// Permits that woke too late to keep their slot and were rebooked to keep the window.
+    pub rebooked: u64,
 }
 
 /// The shared request budget of one integration on one Kommo account.
@@ -81,6 +92,8 @@ struct Shared {
 
 #[derive(Debug, Default)]
 struct State {
+    /// When the last `rate` permits were granted, oldest first.
+    granted: VecDeque<Instant>,
     next_free: Option<Instant>,
     paused_until: Option<Instant>,
     locked_until: Option<(Instant, DateTime<Utc>)>,
@@ -141,26 +154,23 @@ impl RateLimiter {
     /// Waits for the next permit. Fails at once, and again after waking, while the account
     /// is locked out.
     pub(crate) async fn acquire(&self) -> Result<(), DateTime<Utc>> {
+        let rules = self.rules();
         loop {
-            let slot = self
-                .shared
-                .state
-                .lock()
-                .reserve(Instant::now(), self.shared.period)?;
+            let slot = self.shared.state.lock().reserve(Instant::now(), &rules)?;
             tokio::time::sleep_until(slot).await;
-            let mut state = self.shared.state.lock();
-            let now = Instant::now();
-            if let Some((until, wall)) = state.locked_until
-                && now < until
-            {
-                return Err(wall);
+            match self.shared.state.lock().grant(Instant::now(), &rules) {
+                Grant::Granted => return Ok(()),
+                Grant::Locked(wall) => return Err(wall),
+                Grant::Again => {}
             }
-            // A 429 arrived while this caller slept: book a slot after the pause instead.
-            if state.paused_until.is_some_and(|paused| paused > now) {
-                continue;
-            }
-            state.stats.permits += 1;
-            return Ok(());
+        }
+    }
+
+    fn rules(&self) -> Rules {
+        Rules {
+            rate: self.shared.config.per_second.get() as usize,
+            period: self.shared.period,
+            window: Duration::from_secs(1) + self.shared.config.window_guard,
         }
     }
 
@@ -202,25 +212,80 @@ impl RateLimiter {
     }
 }
 
+/// The pacing rules of one limiter.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    rate: usize,
+    period: Duration,
+    /// One second plus the guard: no `rate + 1` permits within it.
+    window: Duration,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Grant {
+    Granted,
+    /// Paused by a 429, or the window is still full: book again.
+    Again,
+    Locked(DateTime<Utc>),
+}
+
 impl State {
-    /// Books the next slot at or after `now`: after the previous slot plus one period, and
-    /// after any 429 pause.
-    fn reserve(&mut self, now: Instant, period: Duration) -> Result<Instant, DateTime<Utc>> {
+    fn lock_check(&mut self, now: Instant) -> Result<(), DateTime<Utc>> {
         if let Some((until, wall)) = self.locked_until {
             if now < until {
                 return Err(wall);
             }
             self.locked_until = None;
         }
+        Ok(())
+    }
+
+    /// The earliest moment the window allows another permit.
+    fn window_opens(&self, rules: &Rules) -> Option<Instant> {
+        if self.granted.len() < rules.rate {
+            return None;
+        }
+        self.granted.front().map(|oldest| *oldest + rules.window)
+    }
+
+    /// Books the next slot at or after `now`: one period after the previous slot, after any
+    /// 429 pause, and once the window of real grants has room.
+    fn reserve(&mut self, now: Instant, rules: &Rules) -> Result<Instant, DateTime<Utc>> {
+        self.lock_check(now)?;
         let mut slot = now;
-        if let Some(next) = self.next_free {
-            slot = slot.max(next);
+        for floor in [self.next_free, self.paused_until, self.window_opens(rules)]
+            .into_iter()
+            .flatten()
+        {
+            slot = slot.max(floor);
         }
-        if let Some(paused) = self.paused_until {
-            slot = slot.max(paused);
-        }
-        self.next_free = Some(slot + period);
+        self.next_free = Some(slot + rules.period);
         Ok(slot)
+    }
+
+    /// Grants the permit booked for now, unless a lock-out, a pause or a late wake-up (which
+    /// would crowd the window) came in between.
+    fn grant(&mut self, now: Instant, rules: &Rules) -> Grant {
+        if let Err(wall) = self.lock_check(now) {
+            return Grant::Locked(wall);
+        }
+        if self.paused_until.is_some_and(|paused| paused > now) {
+            return Grant::Again;
+        }
+        if self.window_opens(rules).is_some_and(|opens| opens > now) {
+            self.stats.rebooked += 1;
+            return Grant::Again;
+        }
+        if self.granted.len() >= rules.rate
+            && let Some(oldest) = self.granted.pop_front()
+        {
+            let span = now - oldest;
+            self.stats.tightest_window =
+                Some(self.stats.tightest_window.map_or(span, |t| t.min(span)));
+        }
+        self.granted.push_back(now);
+        self.stats.permits += 1;
+        Grant::Granted
     }
 }
 
@@ -228,59 +293,92 @@ impl State {
 mod tests {
     use super::*;
 
-    /// The largest number of slots inside any window of `window` (closed at both ends, the
+    /// The largest number of instants inside any window of `window` (closed at both ends, the
     /// strictest reading of "one sliding second").
-    fn max_in_window(slots: &[Instant], window: Duration) -> usize {
-        (0..slots.len())
+    fn max_in_window(times: &[Instant], window: Duration) -> usize {
+        (0..times.len())
             .map(|i| {
-                slots[i..]
+                times[i..]
                     .iter()
-                    .take_while(|s| **s - slots[i] <= window)
+                    .take_while(|t| **t - times[i] <= window)
                     .count()
             })
             .max()
             .unwrap_or(0)
     }
 
+    /// Drives the state machine like `acquire` does, with a wake-up `lateness(i)` after each
+    /// booked slot; returns the grant times.
+    fn drive(
+        limiter: &RateLimiter,
+        arrivals: &[Instant],
+        lateness: impl Fn(usize) -> Duration,
+    ) -> Vec<Instant> {
+        let rules = limiter.rules();
+        let mut state = State::default();
+        let mut granted = Vec::new();
+        let mut wake = 0;
+        for arrival in arrivals {
+            let mut now = (*arrival).max(granted.last().copied().unwrap_or(*arrival));
+            loop {
+                let slot = state.reserve(now, &rules).unwrap();
+                now = slot + lateness(wake);
+                wake += 1;
+                if state.grant(now, &rules) == Grant::Granted {
+                    granted.push(now);
+                    break;
+                }
+            }
+        }
+        granted
+    }
+
     #[test]
     fn never_more_than_rate_in_a_sliding_second() {
         for rate in [1u32, 5, 7, 15, 50] {
             let limiter = RateLimiter::new(NonZeroU32::new(rate).unwrap());
-            let mut state = State::default();
             let start = Instant::now();
-            let mut slots = Vec::new();
             // A burst of 100 callers at once, then callers trickling in at odd moments.
-            for _ in 0..100 {
-                slots.push(state.reserve(start, limiter.period()).unwrap());
-            }
-            let mut now = *slots.last().unwrap();
-            for i in 0..200u64 {
-                now += Duration::from_millis((i * 37) % 160);
-                let slot = state.reserve(now, limiter.period()).unwrap();
-                now = slot;
-                slots.push(slot);
-            }
+            let mut arrivals = vec![start; 100];
+            arrivals
+                .extend((0..200u64).map(|i| start + Duration::from_millis(i * 37 % 160 + i * 100)));
+            let granted = drive(&limiter, &arrivals, |_| Duration::ZERO);
             // Never above the rate, and the guard costs at most one request per window.
-            let most = max_in_window(&slots, Duration::from_secs(1));
+            let most = max_in_window(&granted, Duration::from_secs(1));
             assert!(
                 most <= rate as usize && most + 1 >= rate as usize,
                 "rate {rate}: {most} in one second"
             );
             // Even with the guard's worth of jitter, the window holds no more than the rate.
-            assert!(
-                max_in_window(&slots, Duration::from_secs(1) + Duration::from_millis(29))
-                    <= rate as usize
-            );
+            assert!(max_in_window(&granted, Duration::from_millis(1_029)) <= rate as usize);
         }
+    }
+
+    #[test]
+    fn late_wake_ups_do_not_crowd_the_window() {
+        // Every fifth wake-up is 80 ms late: with spacing alone, the late request and the
+        // seventh after it (on time) would land less than a second apart.
+        let limiter = RateLimiter::default();
+        let start = Instant::now();
+        let granted = drive(&limiter, &vec![start; 300], |i| {
+            if i % 5 == 0 {
+                Duration::from_millis(80)
+            } else {
+                Duration::ZERO
+            }
+        });
+        assert_eq!(granted.len(), 300);
+        assert!(max_in_window(&granted, Duration::from_millis(1_029)) <= 7);
+        let rules = limiter.rules();
+        assert!(granted.windows(8).all(|w| w[7] - w[0] >= rules.window));
     }
 
     #[test]
     fn a_plain_one_seventh_period_would_allow_eight() {
         // Why the guard exists: spacing of exactly 1/7 s puts 8 requests in a closed second.
-        let mut state = State::default();
         let start = Instant::now();
-        let slots: Vec<_> = (0..8)
-            .map(|_| state.reserve(start, Duration::from_secs(1) / 7).unwrap())
+        let slots: Vec<_> = (0..8u32)
+            .map(|i| start + Duration::from_secs(1) / 7 * i)
             .collect();
         assert_eq!(max_in_window(&slots, Duration::from_secs(1)), 8);
     }
@@ -294,9 +392,9 @@ mod tests {
             .shared
             .state
             .lock()
-            .reserve(now, limiter.period())
+            .reserve(now, &limiter.rules())
             .unwrap();
-        assert!(slot >= now + Duration::from_millis(1990));
+        assert!(slot >= now + Duration::from_millis(1_990));
         assert!(limiter.recently_rate_limited());
         assert_eq!(limiter.stats().rate_limited, 1);
     }
@@ -309,22 +407,22 @@ mod tests {
         });
         let wall = limiter.lock_out();
         assert_eq!(limiter.locked_until(), Some(wall));
+        let rules = limiter.rules();
         let now = Instant::now();
         let mut state = limiter.shared.state.lock();
-        assert_eq!(state.reserve(now, limiter.period()), Err(wall));
-        assert!(
-            state
-                .reserve(now + Duration::from_secs(61), limiter.period())
-                .is_ok()
-        );
+        assert_eq!(state.reserve(now, &rules), Err(wall));
+        assert_eq!(state.grant(now, &rules), Grant::Locked(wall));
+        assert!(state.reserve(now + Duration::from_secs(61), &rules).is_ok());
         assert!(state.locked_until.is_none());
     }
 
     #[tokio::test]
-    async fn acquire_fails_fast_when_locked() {
+    async fn acquire_grants_and_fails_fast_when_locked() {
         let limiter = RateLimiter::default();
+        limiter.acquire().await.unwrap();
+        assert_eq!(limiter.stats().permits, 1);
         let wall = limiter.lock_out();
         assert_eq!(limiter.acquire().await, Err(wall));
-        assert_eq!(limiter.stats().permits, 0);
+        assert_eq!(limiter.stats().permits, 1);
     }
 }

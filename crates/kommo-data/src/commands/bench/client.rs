@@ -109,6 +109,15 @@ pub(crate) async fn run(args: ClientBenchArgs) -> anyhow::Result<()> {
         slowest.as_secs_f64() * 1e3
     );
     println!(
+        "pacer: the tightest {} consecutive permits spanned {}; {} permit(s) rebooked after a late wake-up",
+        args.per_second + 1,
+        stats.tightest_window.map_or_else(
+            || "n/a".to_owned(),
+            |d| format!("{:.1} ms", d.as_secs_f64() * 1e3)
+        ),
+        stats.rebooked
+    );
+    println!(
         "throughput: {leads_per_second:.0} leads/s = {:.1}% of the {ceiling:.0} leads/s ceiling ({} req/s × {page_size}); the pacer's own ceiling is {pacer_ceiling:.0} leads/s (spacing {:.1} ms = (1 s + {} ms guard) / {})",
         100.0 * leads_per_second / ceiling,
         args.per_second,
