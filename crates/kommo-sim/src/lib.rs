@@ -84,6 +84,8 @@ mod store;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::serve::ListenerExt as _;
+
 pub use config::{
     AccountSize, Activity, DEFAULT_ANCHOR, Faults, Lockout, OAuthApp, SimConfig, SimError,
 };
@@ -124,6 +126,13 @@ impl Simulator {
         *state.inner.api_domain.write() = local.to_string();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let router = app(state.clone());
+        // Responses go out as headers plus one large body: never hold a last partial
+        // segment back for an ACK (Nagle).
+        let listener = listener.tap_io(|stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, router).with_graceful_shutdown(async {
                 let _ = rx.await;
