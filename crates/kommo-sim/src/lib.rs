@@ -26,6 +26,18 @@
 //! Records are compact; names and custom field values are derived from (seed, id) when
 //! rendered, so a million-lead account takes seconds and a few hundred megabytes.
 //!
+//! # Shapes and speed
+//!
+//! Responses carry the keys Kommo's reads send, key for key with the documented examples,
+//! including those the shared `kommo_model` types leave out so that writes never send them:
+//! `field_code: null`, `source_id: null` and empty `_embedded.contacts` / `loss_reason` /
+//! `catalog_elements` when the request's `with` asked for them, `_links.self` on embedded
+//! contacts, companies and loss reasons; the statuses list has no `_links`.
+//! Lead pages, the hot path, are written straight into a reused buffer from per-account
+//! fragments and the compact draws behind each generated value (byte for byte what the
+//! model serialises to): on a 2-core machine a 250-lead page costs the server about 0.2 ms of
+//! CPU (`kommo-data bench sim`).
+//!
 //! # Auth and limits
 //!
 //! Every `/api/v4` request needs `Authorization: Bearer <token>` (401 otherwise).
