@@ -2,6 +2,7 @@
 //! users, then the leads and contacts streams with their deleted lists. The run and its
 //! outcome are recorded in the store's run history, failures with their message.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use kommo_store::rows::RowTenancy;
@@ -15,8 +16,8 @@ use crate::leads::{self, DeletedLeadsFeed, LeadsFeed};
 use crate::links::{self, LinkLog};
 use crate::metrics;
 use crate::options::{RunKind, RunSummary, StreamStats, SyncOptions};
-use crate::progress::{Progress, ProgressEvent};
-use crate::stream::{RunContext, run_stream};
+use crate::progress::{Entity, EntityProgress, Progress, ProgressEvent};
+use crate::stream::{RunContext, WriteContext, run_stream};
 use crate::{pipelines, users};
 
 /// The tenancy rows of `integration` are written under.
@@ -160,20 +161,49 @@ async fn run_parts(
             }
         })?;
     let tenancy = tenancy_of(integration);
+    let step = Instant::now();
     let fetched = dictionaries::refresh(&client, store, &integration.id).await?;
+    done(
+        progress,
+        &integration.id,
+        Entity::Dictionaries,
+        fetched.items,
+        step,
+    );
     summary.warnings.extend(fetched.warnings);
-    let links = LinkLog::new(summary.kind == RunKind::Incremental);
+    let write = WriteContext {
+        store: store.clone(),
+        tenancy: tenancy.clone(),
+        dictionaries: Arc::new(fetched.dictionaries),
+        links: Arc::new(LinkLog::new(summary.kind == RunKind::Incremental)),
+    };
     let ctx = RunContext {
         store,
         client: &client,
         tenancy: &tenancy,
-        dictionaries: &fetched.dictionaries,
+        dictionaries: &write.dictionaries,
         options,
         progress,
-        links: &links,
+        write: &write,
     };
+    let step = Instant::now();
     summary.pipeline_rows = pipelines::write(&ctx, &fetched.pipelines).await?;
+    done(
+        progress,
+        &integration.id,
+        Entity::Pipelines,
+        summary.pipeline_rows,
+        step,
+    );
+    let step = Instant::now();
     summary.users = users::sync(&ctx, &mut summary.warnings).await?.unwrap_or(0);
+    done(
+        progress,
+        &integration.id,
+        Entity::Users,
+        summary.users,
+        step,
+    );
     run_stream(&LeadsFeed { ctx }, &ctx, &mut summary.leads).await?;
     run_stream(&DeletedLeadsFeed { ctx }, &ctx, &mut summary.deleted_leads).await?;
     run_stream(&ContactsFeed { ctx }, &ctx, &mut summary.contacts).await?;
@@ -183,8 +213,26 @@ async fn run_parts(
         &mut summary.deleted_contacts,
     )
     .await?;
-    let repaired = links::repair(&ctx, &links).await?;
+    let repaired = links::repair(&ctx, &write.links).await?;
     summary.relinked_leads = repaired.leads;
     summary.relinked_contacts = repaired.contacts;
     Ok(())
+}
+
+/// Reports a step that is not a paged stream (one event when it is done).
+fn done(progress: &Progress, integration_id: &str, entity: Entity, rows: u64, started: Instant) {
+    let elapsed = started.elapsed();
+    progress.emit(ProgressEvent::EntityDone(EntityProgress {
+        integration_id: integration_id.to_owned(),
+        entity,
+        rows,
+        pages: 1,
+        elapsed,
+        rows_per_second: if elapsed.as_secs_f64() > 0.0 {
+            rows as f64 / elapsed.as_secs_f64()
+        } else {
+            0.0
+        },
+        estimated_total: Some(rows),
+    }));
 }

@@ -68,7 +68,8 @@ impl Scheduler {
         self
     }
 
-    /// Only these integrations (all when never called).
+    /// Only these integrations (all when never called). Workers ignore it: they take
+    /// whatever integration is free.
     pub fn only(mut self, integration_ids: Vec<String>) -> Self {
         self.only = Some(integration_ids);
         self
@@ -139,23 +140,89 @@ impl Scheduler {
         Ok(results)
     }
 
-    /// Rounds every `interval` until `cancel` fires; a round in progress stops between pages.
-    /// `on_round` sees each round's results.
+    /// Keeps every integration current until `cancel` fires: each one is synced, then again
+    /// `interval` after the start of its previous run, on its own (a long first sync of one
+    /// account does not hold the others back). Integrations added meanwhile are picked up
+    /// within a minute. `on_result` sees each finished run (one at a time). A run in
+    /// progress stops between pages when `cancel` fires.
     pub async fn run_until(
         &self,
         cancel: CancellationToken,
-        mut on_round: impl FnMut(&[RoundResult]),
+        mut on_result: impl FnMut(&[RoundResult]),
     ) -> Result<(), SyncError> {
         let options = SyncOptions {
             cancel: cancel.clone(),
             ..self.options.clone()
         };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<RoundResult>();
+        let mut loops: JoinSet<()> = JoinSet::new();
+        let mut started: HashSet<String> = HashSet::new();
+        let rescan = self.interval.min(Duration::from_secs(60));
+        let mut next_scan = tokio::time::Instant::now();
         loop {
-            let started = tokio::time::Instant::now();
-            let results = self.run_round(&options).await?;
-            on_round(&results);
+            if tokio::time::Instant::now() >= next_scan {
+                next_scan = tokio::time::Instant::now() + rescan;
+                for integration in self.integrations().await? {
+                    if started.insert(integration.id.clone()) {
+                        loops.spawn(self.clone().keep_current(
+                            integration.id,
+                            options.clone(),
+                            tx.clone(),
+                        ));
+                    }
+                }
+            }
             tokio::select! {
-                () = cancel.cancelled() => return Ok(()),
+                () = cancel.cancelled() => break,
+                Some(result) = rx.recv() => on_result(std::slice::from_ref(&result)),
+                Some(joined) = loops.join_next(), if !loops.is_empty() => {
+                    if let Err(error) = joined {
+                        tracing::error!(%error, "an integration's sync loop ended abnormally");
+                    }
+                }
+                () = tokio::time::sleep_until(next_scan) => {}
+            }
+        }
+        drop(tx);
+        // Let the runs stop at a page boundary, and report how they ended.
+        while let Some(joined) = loops.join_next().await {
+            if let Err(error) = joined {
+                tracing::error!(%error, "an integration's sync loop ended abnormally");
+            }
+        }
+        while let Ok(result) = rx.try_recv() {
+            on_result(std::slice::from_ref(&result));
+        }
+        Ok(())
+    }
+
+    /// One integration's loop for [`Scheduler::run_until`]: sync, wait out the interval,
+    /// again; ends on cancellation or when the integration is removed.
+    async fn keep_current(
+        self,
+        integration_id: String,
+        options: SyncOptions,
+        results: tokio::sync::mpsc::UnboundedSender<RoundResult>,
+    ) {
+        let cancel = options.cancel.clone();
+        while !cancel.is_cancelled() {
+            let started = tokio::time::Instant::now();
+            // Read it again each time: credentials and rate may have changed.
+            let result = match self.store.integration(&integration_id).await {
+                Ok(Some(integration)) => {
+                    sync_integration(&self.store, &integration, &options, &self.progress).await
+                }
+                Ok(None) => return,
+                Err(source) => Err(SyncError::Store {
+                    action: "reading an integration",
+                    source,
+                }),
+            };
+            if results.send((integration_id.clone(), result)).is_err() {
+                return;
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return,
                 () = tokio::time::sleep_until(started + self.interval) => {}
             }
         }
@@ -189,26 +256,12 @@ impl Scheduler {
                 None
             };
             match claimed {
-                Some(integration)
-                    if self
-                        .only
-                        .as_ref()
-                        .is_none_or(|only| only.contains(&integration.id)) =>
-                {
+                Some(integration) => {
                     tasks.spawn(self.clone().leased_run(
                         integration,
                         config.clone(),
                         cancel.child_token(),
                     ));
-                }
-                Some(integration) => {
-                    // Not ours to sync: give it straight back.
-                    self.store
-                        .release_lease(&integration.id, &config.worker_id)
-                        .await
-                        .map_err(SyncError::store("releasing a lease"))?;
-                    self.wait(&mut tasks, &mut finished, config.poll, &cancel)
-                        .await;
                 }
                 None => {
                     self.wait(&mut tasks, &mut finished, config.poll, &cancel)

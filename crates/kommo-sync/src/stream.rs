@@ -2,12 +2,15 @@
 //! checkpoint to the end: fetch a page, write it with the checkpoint covering it in one store
 //! call, move on (see [`crate::cursor`] for where the next page starts).
 //!
-//! The write of a page runs while the next page is fetched: the next position depends only
-//! on the fetched page, and writes stay in order, so every committed checkpoint still covers
-//! exactly the rows committed before it.
+//! Fetching and writing overlap: pages go through a short queue to the writer, which commits
+//! whatever has queued up (up to [`MAX_BATCH_ROWS`]) in one transaction with the checkpoint
+//! of the last page in it. When the store keeps up, that is one page per commit; when it
+//! falls behind, commits grow and cost less per row (fewer index pages rewritten per row).
+//! The next position depends only on the fetched page, writes stay in order, so every
+//! committed checkpoint covers exactly the rows committed before it; the queue bounds memory.
 
 use std::future::Future;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use kommo::Client;
@@ -30,12 +33,33 @@ pub(crate) struct RunContext<'a> {
     pub(crate) dictionaries: &'a Dictionaries,
     pub(crate) options: &'a SyncOptions,
     pub(crate) progress: &'a Progress,
-    pub(crate) links: &'a crate::links::LinkLog,
+    pub(crate) write: &'a WriteContext,
+}
+
+/// What a writer needs, owned: the writer runs on its own task, so that flattening and
+/// the store's work proceed beside the fetching (another core) and never delay a request.
+#[derive(Debug, Clone)]
+pub(crate) struct WriteContext {
+    pub(crate) store: Store,
+    pub(crate) tenancy: RowTenancy,
+    pub(crate) dictionaries: Arc<Dictionaries>,
+    pub(crate) links: Arc<crate::links::LinkLog>,
+}
+
+/// Where a stream's pages are written.
+pub(crate) trait Sink<T>: Send + 'static {
+    /// Stores rows and `checkpoint` in one transaction; returns rows newly flagged deleted.
+    fn write(
+        &self,
+        items: Vec<T>,
+        checkpoint: Checkpoint,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// A stream of Kommo items ordered by `updated_at`, and how its pages are stored.
 pub(crate) trait Feed: Sync {
-    type Item: Send;
+    type Item: Send + 'static;
+    type Sink: Sink<Self::Item>;
     const ENTITY: Entity;
     /// The checkpoint's stream name.
     const STREAM: &'static str;
@@ -49,16 +73,21 @@ pub(crate) trait Feed: Sync {
     /// `(id, updated_at)`.
     fn key(item: &Self::Item) -> (i64, i64);
 
-    /// Stores a page and `checkpoint` in one transaction; returns rows newly flagged deleted.
-    fn write(
-        &self,
-        items: Vec<Self::Item>,
-        checkpoint: Checkpoint,
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+    /// The writer of this stream's pages.
+    fn sink(&self) -> Self::Sink;
 }
 
-/// A page's write: (rows written, rows newly flagged deleted).
-type PendingWrite<'a> = Pin<Box<dyn Future<Output = Result<(u64, u64), StoreError>> + Send + 'a>>;
+/// Pages fetched ahead of the writer, at most: bounds memory to a few thousand rows.
+const QUEUE_PAGES: usize = 8;
+/// Rows committed in one transaction, at most.
+pub(crate) const MAX_BATCH_ROWS: usize = 2_500;
+
+/// A fetched page on its way to the writer.
+struct Job<T> {
+    items: Vec<T>,
+    checkpoint: Checkpoint,
+    event: EntityProgress,
+}
 
 /// Runs `feed` from its checkpoint (minus the overlap) to the end, counting into `stats`
 /// as pages commit (so a failed run still reports what it wrote).
@@ -74,7 +103,7 @@ pub(crate) async fn run_stream<F: Feed>(
         .await
         .map_err(SyncError::store("reading a checkpoint"))?;
     let overlap = i64::try_from(ctx.options.overlap.as_secs()).unwrap_or(i64::MAX);
-    let (start_from, mut checkpoint) = match previous {
+    let (start_from, start_checkpoint) = match previous {
         Some(c) if !ctx.options.full => {
             let from = (c.cursor_updated_at > 0)
                 .then(|| c.cursor_updated_at.saturating_sub(overlap).max(0));
@@ -104,12 +133,6 @@ pub(crate) async fn run_stream<F: Feed>(
     };
 
     let started = Instant::now();
-    let mut received: u64 = 0;
-    let mut pages: u64 = 0;
-    let mut scan_start: Option<i64> = start_from;
-    let mut position = Position::start(start_from);
-    let mut pending: Option<PendingWrite<'_>> = None;
-    let mut finished = false;
     let report = |received: u64, pages: u64, last: Option<i64>, scan_start: Option<i64>| {
         let elapsed = started.elapsed();
         let now = chrono::Utc::now().timestamp();
@@ -131,79 +154,148 @@ pub(crate) async fn run_stream<F: Feed>(
         }
     };
 
-    while !finished {
-        let cancel = &ctx.options.cancel;
-        let fetch = async {
-            tokio::select! {
+    let (queue, mut queued) = tokio::sync::mpsc::channel::<Job<F::Item>>(QUEUE_PAGES);
+    let mut pages: u64 = 0;
+    let mut received: u64 = 0;
+    // The last checkpoint known to be committed.
+    let mut last_checkpoint = start_checkpoint.clone();
+
+    // Fetches pages and queues them; returns how the stream ended. Owns the queue, so that
+    // when it ends the writer sees the queue close and finishes what was fetched.
+    let producer = async {
+        let queue = queue;
+        let mut checkpoint = start_checkpoint;
+        let mut scan_start = start_from;
+        let mut position = Position::start(start_from);
+        loop {
+            let fetched = tokio::select! {
                 biased;
-                () = cancel.cancelled() => None,
-                page = feed.fetch(position) => Some(page),
+                () = ctx.options.cancel.cancelled() => return Err(SyncError::Cancelled("shutdown requested")),
+                page = feed.fetch(position) => page,
+            };
+            let page = fetched.map_err(SyncError::kommo(F::ENTITY.as_str()))?;
+            pages += 1;
+            let Some(page) = page.filter(|p| !p.items.is_empty()) else {
+                return Ok(checkpoint);
+            };
+            let (first_id, first_updated) = F::key(&page.items[0]);
+            let (last_id, last_updated) =
+                page.items.last().map_or((first_id, first_updated), F::key);
+            if scan_start.is_none() {
+                scan_start = Some(first_updated);
             }
-        };
-        // The previous page's write completes whatever happens to this fetch.
-        let (fetched, written) = match pending.take() {
-            Some(write) => {
-                let (fetched, written) = tokio::join!(fetch, write);
-                (fetched, Some(written))
+            let next = next_position(position, last_updated, page.has_next);
+            received += page.items.len() as u64;
+            checkpoint = Checkpoint {
+                cursor_updated_at: checkpoint.cursor_updated_at.max(last_updated),
+                cursor_id: if last_updated >= checkpoint.cursor_updated_at {
+                    last_id
+                } else {
+                    checkpoint.cursor_id
+                },
+                full_sync_done: checkpoint.full_sync_done || next.is_none(),
+                ..checkpoint
+            };
+            let job = Job {
+                items: page.items,
+                checkpoint: checkpoint.clone(),
+                event: report(received, pages, Some(last_updated), scan_start),
+            };
+            if queue.send(job).await.is_err() {
+                // The writer stopped on an error: it reports it.
+                return Ok(checkpoint);
             }
-            None => (fetch.await, None),
-        };
-        if let Some(written) = written {
-            let (rows, flagged) = written.map_err(SyncError::store("writing a page"))?;
-            stats.rows += rows;
-            stats.flagged += flagged;
+            match next {
+                Some(next) => position = next,
+                None => return Ok(checkpoint),
+            }
         }
-        let Some(fetched) = fetched else {
-            return Err(SyncError::Cancelled("shutdown requested"));
-        };
-        let page = fetched.map_err(SyncError::kommo(F::ENTITY.as_str()))?;
-        stats.pages += 1;
-        pages += 1;
-        let Some(page) = page.filter(|p| !p.items.is_empty()) else {
-            break;
-        };
-        let (first_id, first_updated) = F::key(&page.items[0]);
-        let (last_id, last_updated) = page.items.last().map_or((first_id, first_updated), F::key);
-        if scan_start.is_none() {
-            scan_start = Some(first_updated);
+    };
+
+    // Commits what has queued up, in order; stops at the first failed write. Its own task.
+    let sink = feed.sink();
+    let progress = ctx.progress.clone();
+    let id = integration_id.to_owned();
+    let consumer = tokio::spawn(async move {
+        let mut written = StreamStats::default();
+        let mut last = None;
+        while let Some(first) = queued.recv().await {
+            let mut rows = first.items.len();
+            let mut batch = vec![first];
+            while rows < MAX_BATCH_ROWS {
+                match queued.try_recv() {
+                    Ok(job) => {
+                        rows += job.items.len();
+                        batch.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let Some(newest) = batch.last() else { continue };
+            let checkpoint = newest.checkpoint.clone();
+            let mut items = Vec::with_capacity(rows);
+            let mut events = Vec::with_capacity(batch.len());
+            for job in batch {
+                items.extend(job.items);
+                events.push(job.event);
+            }
+            match sink.write(items, checkpoint.clone()).await {
+                Ok(flagged) => {
+                    written.rows += rows as u64;
+                    written.flagged += flagged;
+                    last = Some(checkpoint);
+                    metrics::rows_written(&id, F::ENTITY, rows as u64);
+                    for event in events {
+                        progress.emit(ProgressEvent::Page(event));
+                    }
+                }
+                Err(error) => {
+                    return (
+                        written,
+                        last,
+                        Err(SyncError::store("writing a page")(error)),
+                    );
+                }
+            }
         }
-        let next = next_position(position, last_updated, page.has_next);
-        finished = next.is_none();
-        if let Some(next) = next {
-            position = next;
+        (written, last, Ok(()))
+    });
+
+    let ended = producer.await;
+    let (written, committed, outcome) = match consumer.await {
+        Ok(done) => done,
+        Err(error) => {
+            let detail = format!(
+                "the {} writer ended abnormally: {error}",
+                F::ENTITY.as_str()
+            );
+            (
+                StreamStats::default(),
+                None,
+                Err(SyncError::TaskFailed {
+                    integration_id: integration_id.to_owned(),
+                    detail,
+                }),
+            )
         }
-        let rows = page.items.len() as u64;
-        received += rows;
-        checkpoint = Checkpoint {
-            cursor_updated_at: checkpoint.cursor_updated_at.max(last_updated),
-            cursor_id: if last_updated >= checkpoint.cursor_updated_at {
-                last_id
-            } else {
-                checkpoint.cursor_id
-            },
-            full_sync_done: checkpoint.full_sync_done || finished,
-            ..checkpoint
-        };
-        let write = feed.write(page.items, checkpoint.clone());
-        let progress = ctx.progress;
-        let event = report(received, pages, Some(last_updated), scan_start);
-        pending = Some(Box::pin(async move {
-            let flagged = write.await?;
-            metrics::rows_written(integration_id, F::ENTITY, rows);
-            progress.emit(ProgressEvent::Page(event));
-            Ok((rows, flagged))
-        }));
+    };
+    stats.rows += written.rows;
+    stats.flagged += written.flagged;
+    stats.pages += pages;
+    outcome?;
+    if let Some(committed) = committed {
+        last_checkpoint = committed;
     }
-    if let Some(write) = pending.take() {
-        let (rows, flagged) = write.await.map_err(SyncError::store("writing a page"))?;
-        stats.rows += rows;
-        stats.flagged += flagged;
-    }
-    if !checkpoint.full_sync_done {
-        // Nothing (more) to read: the pass is complete even if no page said so.
-        checkpoint.full_sync_done = true;
+    let final_checkpoint = ended?;
+    // Nothing (more) to read: the pass is complete even if no page said so (a 204 after a
+    // full page, or nothing new at all).
+    let complete = Checkpoint {
+        full_sync_done: true,
+        ..final_checkpoint
+    };
+    if complete != last_checkpoint {
         ctx.store
-            .save_checkpoint(&checkpoint)
+            .save_checkpoint(&complete)
             .await
             .map_err(SyncError::store("saving a checkpoint"))?;
     }

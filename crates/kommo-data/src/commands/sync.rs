@@ -35,7 +35,7 @@ pub(crate) enum SyncCommand {
 #[derive(Debug, clap::Args)]
 pub(crate) struct RunArgs {
     /// Sync only this integration (repeat for several); all when omitted.
-    #[arg(long = "integration", value_name = "ID")]
+    #[arg(long = "integration", value_name = "ID", conflicts_with = "worker")]
     integrations: Vec<String>,
     /// Keep syncing on an interval until stopped (SIGINT / SIGTERM).
     #[arg(long, conflicts_with = "worker")]
@@ -64,7 +64,8 @@ pub(crate) struct RunArgs {
     /// How far before its checkpoint an incremental run starts again, in seconds.
     #[arg(long, default_value_t = 300)]
     overlap_secs: u64,
-    /// Print one JSON object with the results (no progress bars).
+    /// Print one JSON object with the results (no progress bars); with `--watch`, one
+    /// JSON object per line for each finished run.
     #[arg(long)]
     json: bool,
     /// Log JSON lines instead of text.

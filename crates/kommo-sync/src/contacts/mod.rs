@@ -11,7 +11,7 @@ use crate::cursor::Position;
 use crate::flatten::FlattenContext;
 use crate::options::PAGE_SIZE;
 use crate::progress::Entity;
-use crate::stream::{Feed, RunContext};
+use crate::stream::{Feed, RunContext, Sink, WriteContext};
 
 /// The checkpoint streams of contacts.
 pub const STREAM: &str = "contacts";
@@ -40,6 +40,7 @@ pub(crate) struct ContactsFeed<'a> {
 
 impl Feed for ContactsFeed<'_> {
     type Item = Contact;
+    type Sink = ContactsSink;
     const ENTITY: Entity = Entity::Contacts;
     const STREAM: &'static str = STREAM;
 
@@ -56,23 +57,8 @@ impl Feed for ContactsFeed<'_> {
         (item.id, item.updated_at)
     }
 
-    async fn write(&self, items: Vec<Contact>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
-        let flatten = FlattenContext {
-            tenancy: self.ctx.tenancy,
-            inserted_at: chrono::Utc::now().timestamp_millis(),
-            dictionaries: self.ctx.dictionaries,
-        };
-        self.ctx.links.contacts(items.iter());
-        let rows: Vec<_> = items
-            .iter()
-            .map(|c| flatten::contact_row(c, &flatten))
-            .collect();
-        drop(items);
-        self.ctx
-            .store
-            .write_contacts(self.ctx.tenancy, &rows, Some(&checkpoint))
-            .await?;
-        Ok(0)
+    fn sink(&self) -> ContactsSink {
+        ContactsSink(self.ctx.write.clone())
     }
 }
 
@@ -82,6 +68,7 @@ pub(crate) struct DeletedContactsFeed<'a> {
 
 impl Feed for DeletedContactsFeed<'_> {
     type Item = Contact;
+    type Sink = DeletedContactsSink;
     const ENTITY: Entity = Entity::DeletedContacts;
     const STREAM: &'static str = DELETED_STREAM;
 
@@ -98,8 +85,42 @@ impl Feed for DeletedContactsFeed<'_> {
         (item.id, item.updated_at)
     }
 
+    fn sink(&self) -> DeletedContactsSink {
+        DeletedContactsSink(self.ctx.write.clone())
+    }
+}
+
+/// Flattens and upserts contact pages.
+pub(crate) struct ContactsSink(WriteContext);
+
+impl Sink<Contact> for ContactsSink {
     async fn write(&self, items: Vec<Contact>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
-        self.ctx.links.deleted_contacts(items.iter().map(|c| c.id));
+        let w = &self.0;
+        let flatten = FlattenContext {
+            tenancy: &w.tenancy,
+            inserted_at: chrono::Utc::now().timestamp_millis(),
+            dictionaries: &w.dictionaries,
+        };
+        w.links.contacts(items.iter());
+        let rows: Vec<_> = items
+            .iter()
+            .map(|c| flatten::contact_row(c, &flatten))
+            .collect();
+        drop(items);
+        w.store
+            .write_contacts(&w.tenancy, &rows, Some(&checkpoint))
+            .await?;
+        Ok(0)
+    }
+}
+
+/// Flags the contacts of `with=only_deleted` pages.
+pub(crate) struct DeletedContactsSink(WriteContext);
+
+impl Sink<Contact> for DeletedContactsSink {
+    async fn write(&self, items: Vec<Contact>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let w = &self.0;
+        w.links.deleted_contacts(items.iter().map(|c| c.id));
         let deleted: Vec<DeletedRef> = items
             .iter()
             .map(|c| DeletedRef {
@@ -107,14 +128,8 @@ impl Feed for DeletedContactsFeed<'_> {
                 updated_at: c.updated_at,
             })
             .collect();
-        self.ctx
-            .store
-            .mark_deleted(
-                self.ctx.tenancy,
-                EntityKind::Contact,
-                &deleted,
-                Some(&checkpoint),
-            )
+        w.store
+            .mark_deleted(&w.tenancy, EntityKind::Contact, &deleted, Some(&checkpoint))
             .await
     }
 }

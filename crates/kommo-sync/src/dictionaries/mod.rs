@@ -33,6 +33,8 @@ pub(crate) struct Fetched {
     pub(crate) dictionaries: Dictionaries,
     pub(crate) pipelines: Vec<Pipeline>,
     pub(crate) warnings: Vec<String>,
+    /// Items fetched, all dictionaries together.
+    pub(crate) items: u64,
 }
 
 /// A dictionary Kommo may refuse to this token (rights) or not have (feature off): the run
@@ -124,10 +126,22 @@ pub(crate) async fn refresh(
     dictionaries.set_sources(&sources);
     dictionaries.set_lead_tags(&lead_tags);
     dictionaries.set_contact_tags(&contact_tags);
+    let items = [
+        pipelines.len(),
+        loss_reasons.len(),
+        sources.len(),
+        lead_tags.len(),
+        contact_tags.len(),
+        lead_fields.len(),
+        contact_fields.len(),
+    ]
+    .iter()
+    .sum::<usize>() as u64;
     Ok(Fetched {
         dictionaries,
         pipelines,
         warnings,
+        items,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::cursor::Position;
 use crate::flatten::FlattenContext;
 use crate::options::PAGE_SIZE;
 use crate::progress::Entity;
-use crate::stream::{Feed, RunContext};
+use crate::stream::{Feed, RunContext, Sink, WriteContext};
 
 /// The checkpoint streams of leads.
 pub const STREAM: &str = "leads";
@@ -41,6 +41,7 @@ pub(crate) struct LeadsFeed<'a> {
 
 impl Feed for LeadsFeed<'_> {
     type Item = Lead;
+    type Sink = LeadsSink;
     const ENTITY: Entity = Entity::Leads;
     const STREAM: &'static str = STREAM;
 
@@ -56,23 +57,8 @@ impl Feed for LeadsFeed<'_> {
         (item.id, item.updated_at)
     }
 
-    async fn write(&self, items: Vec<Lead>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
-        let flatten = FlattenContext {
-            tenancy: self.ctx.tenancy,
-            inserted_at: chrono::Utc::now().timestamp_millis(),
-            dictionaries: self.ctx.dictionaries,
-        };
-        self.ctx.links.leads(items.iter());
-        let rows: Vec<_> = items
-            .iter()
-            .map(|lead| flatten::lead_row(lead, &flatten))
-            .collect();
-        drop(items);
-        self.ctx
-            .store
-            .write_leads(self.ctx.tenancy, &rows, Some(&checkpoint))
-            .await?;
-        Ok(0)
+    fn sink(&self) -> LeadsSink {
+        LeadsSink(self.ctx.write.clone())
     }
 }
 
@@ -82,6 +68,7 @@ pub(crate) struct DeletedLeadsFeed<'a> {
 
 impl Feed for DeletedLeadsFeed<'_> {
     type Item = Lead;
+    type Sink = DeletedLeadsSink;
     const ENTITY: Entity = Entity::DeletedLeads;
     const STREAM: &'static str = DELETED_STREAM;
 
@@ -93,8 +80,42 @@ impl Feed for DeletedLeadsFeed<'_> {
         (item.id, item.updated_at)
     }
 
+    fn sink(&self) -> DeletedLeadsSink {
+        DeletedLeadsSink(self.ctx.write.clone())
+    }
+}
+
+/// Flattens and upserts lead pages.
+pub(crate) struct LeadsSink(WriteContext);
+
+impl Sink<Lead> for LeadsSink {
     async fn write(&self, items: Vec<Lead>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
-        self.ctx.links.deleted_leads(items.iter().map(|l| l.id));
+        let w = &self.0;
+        let flatten = FlattenContext {
+            tenancy: &w.tenancy,
+            inserted_at: chrono::Utc::now().timestamp_millis(),
+            dictionaries: &w.dictionaries,
+        };
+        w.links.leads(items.iter());
+        let rows: Vec<_> = items
+            .iter()
+            .map(|lead| flatten::lead_row(lead, &flatten))
+            .collect();
+        drop(items);
+        w.store
+            .write_leads(&w.tenancy, &rows, Some(&checkpoint))
+            .await?;
+        Ok(0)
+    }
+}
+
+/// Flags the leads of `with=only_deleted` pages.
+pub(crate) struct DeletedLeadsSink(WriteContext);
+
+impl Sink<Lead> for DeletedLeadsSink {
+    async fn write(&self, items: Vec<Lead>, checkpoint: Checkpoint) -> Result<u64, StoreError> {
+        let w = &self.0;
+        w.links.deleted_leads(items.iter().map(|l| l.id));
         let deleted: Vec<DeletedRef> = items
             .iter()
             .map(|l| DeletedRef {
@@ -102,14 +123,8 @@ impl Feed for DeletedLeadsFeed<'_> {
                 updated_at: l.updated_at,
             })
             .collect();
-        self.ctx
-            .store
-            .mark_deleted(
-                self.ctx.tenancy,
-                EntityKind::Lead,
-                &deleted,
-                Some(&checkpoint),
-            )
+        w.store
+            .mark_deleted(&w.tenancy, EntityKind::Lead, &deleted, Some(&checkpoint))
             .await
     }
 }

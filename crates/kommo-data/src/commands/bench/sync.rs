@@ -307,6 +307,11 @@ async fn throttled(args: &SyncBenchArgs) -> anyhow::Result<()> {
 async fn unthrottled(args: &SyncBenchArgs) -> anyhow::Result<()> {
     println!("\n2. unthrottled: fetch, flatten and upsert (client and simulator limits off)");
     let sim = SimProcess::start(args.leads, 0, args.seed).await?;
+    let (rate, cpu) = engine_alone(&sim).await?;
+    println!(
+        "   without a store: {} leads fetched, parsed and flattened at {rate:.0} leads/s ({cpu:.0} leads per CPU second of this process)",
+        args.leads
+    );
     let sqlite = TestStore::sqlite(Keys::generate()).await?;
     let (rate, peak) = full_unthrottled(&sqlite.store, "bench-sqlite", &sim).await?;
     println!(
@@ -370,6 +375,68 @@ async fn unthrottled(args: &SyncBenchArgs) -> anyhow::Result<()> {
     test.cleanup().await?;
     big.stop().await;
     Ok(())
+}
+
+/// CPU seconds this process has used (user + system), from /proc.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    let Some(after_name) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The engine's side alone: every lead read as the sync reads it (same query, 250 a page)
+/// and flattened, nothing stored; (leads/s, leads per CPU second of this process).
+async fn engine_alone(sim: &SimProcess) -> anyhow::Result<(f64, f64)> {
+    use futures::TryStreamExt as _;
+    let client = kommo::Client::builder(sim.base_url.clone())
+        .long_lived_token(sim.token.clone())
+        .rate_limiter(RateLimiter::new(
+            NonZeroU32::new(UNTHROTTLED).unwrap_or(NonZeroU32::MIN),
+        ))
+        .build()?;
+    let tenancy = kommo_store::rows::RowTenancy {
+        integration_id: "engine".to_owned(),
+        workspace_id: "engine".to_owned(),
+        organization_id: "engine".to_owned(),
+    };
+    let dictionaries = kommo_sync::Dictionaries::new();
+    let ctx = kommo_sync::FlattenContext {
+        tenancy: &tenancy,
+        inserted_at: 0,
+        dictionaries: &dictionaries,
+    };
+    let query = LeadsQuery::new()
+        .order(kommo::EntityOrder::UpdatedAt, kommo::Direction::Asc)
+        .with(kommo::LeadWith::Contacts)
+        .with(kommo::LeadWith::LossReason)
+        .with(kommo::LeadWith::SourceId)
+        .limit(PAGE as u32);
+    let started = Instant::now();
+    let cpu = cpu_seconds();
+    let mut pages = client.leads(query);
+    let mut leads = 0u64;
+    while let Some(page) = pages.try_next().await? {
+        for lead in &page.items {
+            std::hint::black_box(kommo_sync::lead_row(lead, &ctx));
+        }
+        leads += page.items.len() as u64;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok((
+        leads as f64 / elapsed,
+        leads as f64 / (cpu_seconds() - cpu).max(1e-9),
+    ))
 }
 
 /// A full unthrottled run; (leads/s of the leads stream, peak RSS during the run).
