@@ -159,16 +159,29 @@ impl Scheduler {
         let mut started: HashSet<String> = HashSet::new();
         let rescan = self.interval.min(Duration::from_secs(60));
         let mut next_scan = tokio::time::Instant::now();
+        let mut scanned = false;
         loop {
             if tokio::time::Instant::now() >= next_scan {
                 next_scan = tokio::time::Instant::now() + rescan;
-                for integration in self.integrations().await? {
-                    if started.insert(integration.id.clone()) {
-                        loops.spawn(self.clone().keep_current(
-                            integration.id,
-                            options.clone(),
-                            tx.clone(),
-                        ));
+                let listed = self.integrations().await;
+                match listed {
+                    Ok(integrations) => {
+                        scanned = true;
+                        for integration in integrations {
+                            if started.insert(integration.id.clone()) {
+                                loops.spawn(self.clone().keep_current(
+                                    integration.id,
+                                    options.clone(),
+                                    tx.clone(),
+                                ));
+                            }
+                        }
+                    }
+                    // The first scan must work (a wrong --integration is the caller's error);
+                    // later a database hiccup only delays picking up new integrations.
+                    Err(error) if !scanned => return Err(error),
+                    Err(error) => {
+                        tracing::warn!(%error, "could not look for new integrations; retrying later")
                     }
                 }
             }
