@@ -156,6 +156,133 @@ pub struct Faults {
     pub lockout_secs: Option<u64>,
 }
 
+/// An exact fault: the next `count` matching requests fail, whatever the shares in [`Faults`]
+/// and however fast they come, so a test can say "this one request fails" and count on it.
+/// Armed with `Control::fail_next` or `POST /_sim/faults/next`; rules are matched in the order
+/// they were armed, each request consumes at most one failure, a spent rule disappears.
+///
+/// ```
+/// # use kommo_sim::FailNext;
+/// // The next two reads of the leads list answer 503; nothing else is touched.
+/// let rule = FailNext::status(503).times(2).path("/api/v4/leads").method("GET");
+/// # let _ = rule;
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FailNext {
+    /// How many matching requests fail (at least 1).
+    pub count: u32,
+    /// Only requests whose path starts with this, e.g. `/api/v4/leads` (which also matches
+    /// `/api/v4/leads/12`) or `/oauth2/access_token`; none: any `/api/v4` or `/oauth2` request.
+    pub path_prefix: Option<String>,
+    /// Only requests with this method (`GET`, `POST`, `PATCH`, ...); none: any method.
+    pub method: Option<String>,
+    /// The status to answer, as Kommo sends it: 500 a problem document, 502 / 503 / 504
+    /// nginx's HTML page, 429 Kommo's HTML page (counted towards a configured lock-out),
+    /// 401 the refused-token problem, 403 a rights problem (not a lock-out: that is
+    /// `/_sim/lockout`), any other 4xx / 5xx a problem document. Default 500, or 200 with
+    /// `malformed_json`.
+    pub status: Option<u16>,
+    /// Answer with a HAL body cut off mid-value (`application/hal+json`, not parseable).
+    pub malformed_json: bool,
+}
+
+impl Default for FailNext {
+    fn default() -> Self {
+        Self {
+            count: 1,
+            path_prefix: None,
+            method: None,
+            status: None,
+            malformed_json: false,
+        }
+    }
+}
+
+impl FailNext {
+    /// The next request answers `status`.
+    pub fn status(status: u16) -> Self {
+        Self {
+            status: Some(status),
+            ..Self::default()
+        }
+    }
+
+    /// The next request answers 200 with a body that is not valid JSON.
+    pub fn malformed_json() -> Self {
+        Self {
+            malformed_json: true,
+            ..Self::default()
+        }
+    }
+
+    /// The next `count` matching requests, not just one.
+    pub fn times(mut self, count: u32) -> Self {
+        self.count = count;
+        self
+    }
+
+    /// Only requests whose path starts with `prefix`.
+    pub fn path(mut self, prefix: impl Into<String>) -> Self {
+        self.path_prefix = Some(prefix.into());
+        self
+    }
+
+    /// Only requests with `method`.
+    pub fn method(mut self, method: impl Into<String>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// The status the failures answer with.
+    pub fn answer_status(&self) -> u16 {
+        self.status
+            .unwrap_or(if self.malformed_json { 200 } else { 500 })
+    }
+
+    /// Why the rule cannot be armed, if it cannot.
+    pub(crate) fn check(&self) -> Result<(), SimError> {
+        if self.count == 0 {
+            return Err(SimError::Config(
+                "fail_next: count must be at least 1".to_owned(),
+            ));
+        }
+        let status = self.answer_status();
+        let allowed = if self.malformed_json {
+            200..=599
+        } else {
+            400..=599
+        };
+        if !allowed.contains(&status) {
+            return Err(SimError::Config(format!(
+                "fail_next: status must be between {} and {}, got {status}",
+                allowed.start(),
+                allowed.end()
+            )));
+        }
+        if self
+            .path_prefix
+            .as_deref()
+            .is_some_and(|p| !p.starts_with('/'))
+        {
+            return Err(SimError::Config(
+                "fail_next: path_prefix must start with '/', e.g. /api/v4/leads".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        self.path_prefix
+            .as_deref()
+            .is_none_or(|prefix| path.starts_with(prefix))
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+    }
+}
+
 /// Background changes to the account while clients read it: at `per_second` operations per
 /// second, each drawn by weight among create, update, move (stage change), delete, restore.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,5 +1,6 @@
 //! The control surface: in process (`Control`) and over HTTP under `/_sim/`, the same
-//! operations: counters, reseed, faults, token expiry, activity, OAuth codes, lead inspection.
+//! operations: counters, reseed, faults (random shares and exact next-request failures),
+//! token expiry, activity, OAuth codes, lead inspection.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use axum::routing::{get, post};
 use kommo_model::{Contact, Lead};
 use serde_json::{Value, json};
 
-use crate::config::{Activity, Faults, OAuthApp, SimConfig};
+use crate::config::{Activity, FailNext, Faults, OAuthApp, SimConfig, SimError};
 use crate::render::LeadWith;
 use crate::state::{Counters, SimState, unix_now};
 
@@ -49,6 +50,24 @@ impl Control {
 
     pub fn faults(&self) -> Faults {
         (**self.state.inner.faults.read()).clone()
+    }
+
+    /// Fails exactly the next `rule.count` requests matching the rule (after those already
+    /// armed for them), independent of timing and of the random faults.
+    pub fn fail_next(&self, rule: FailNext) -> Result<(), SimError> {
+        rule.check()?;
+        self.state.arm_failure(rule);
+        Ok(())
+    }
+
+    /// The exact failures still armed, each with the count it has left.
+    pub fn armed_failures(&self) -> Vec<FailNext> {
+        self.state.armed_failures()
+    }
+
+    /// Disarms every exact failure not yet served.
+    pub fn clear_failures(&self) {
+        self.state.clear_failures();
     }
 
     /// Every access token issued through OAuth expires now (the ready long-lived token stays).
@@ -285,6 +304,10 @@ pub(crate) fn routes() -> Router<SimState> {
         .route("/_sim/reset", post(reset))
         .route("/_sim/config", get(config))
         .route("/_sim/faults", get(get_faults).put(put_faults))
+        .route(
+            "/_sim/faults/next",
+            get(armed_failures).post(fail_next).delete(clear_failures),
+        )
         .route("/_sim/tokens/expire", post(expire_tokens))
         .route("/_sim/tokens/revoke", post(revoke_tokens))
         .route("/_sim/activity", post(activity).delete(stop_activity))
@@ -353,6 +376,29 @@ async fn put_faults(State(state): State<SimState>, body: Bytes) -> Response {
         }
         Err(e) => e,
     }
+}
+
+/// Body: a [`FailNext`] (`{"count": 2, "path_prefix": "/api/v4/leads", "status": 503}`; empty:
+/// the next request answers 500). Answers the rules now armed.
+async fn fail_next(State(state): State<SimState>, body: Bytes) -> Response {
+    let rule = match parse_or_default::<FailNext>(&body) {
+        Ok(rule) => rule,
+        Err(e) => return e,
+    };
+    let c = control(&state);
+    match c.fail_next(rule) {
+        Ok(()) => json_response(StatusCode::OK, &c.armed_failures()),
+        Err(e) => crate::http::bad_request(&e.to_string()),
+    }
+}
+
+async fn armed_failures(State(state): State<SimState>) -> Response {
+    json_response(StatusCode::OK, &control(&state).armed_failures())
+}
+
+async fn clear_failures(State(state): State<SimState>) -> Response {
+    control(&state).clear_failures();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn expire_tokens(State(state): State<SimState>) -> Response {

@@ -14,6 +14,7 @@ use kommo_model::query::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
 use kommo_model::{Link, Links, Problem};
 use serde::Serialize;
 
+use crate::config::FailNext;
 use crate::render::LeadWith;
 use crate::rng::{Rng, stream};
 use crate::shape::{ReadShape, Shaped};
@@ -73,6 +74,11 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
         tokio::time::sleep(Duration::from_millis(faults.latency_ms + jitter)).await;
     }
     let now = Instant::now();
+    // Exact failures come before every other check, so that "the next request fails" holds
+    // whatever the token, the limits or the shares of random faults.
+    if let Some(rule) = state.take_failure(req.method().as_str(), req.uri().path()) {
+        return Some(scheduled_failure(state, &rule, now));
+    }
     if state.inner.limiter.lock().locked(now) {
         return Some(blocked());
     }
@@ -118,6 +124,38 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
         return Some(server_error(status));
     }
     None
+}
+
+/// The answer of an armed `FailNext` rule, shaped as Kommo sends that status.
+fn scheduled_failure(state: &SimState, rule: &FailNext, now: Instant) -> Response {
+    let status = StatusCode::from_u16(rule.answer_status()).unwrap_or(StatusCode::OK);
+    if rule.malformed_json {
+        // A page cut off mid-value, as a dropped connection behind a proxy leaves it.
+        let mut response = hal_bytes(
+            r#"{"_page":1,"_links":{"self":{"href":"/api/v4/leads?page=1"}},"_embedded":{"leads":[{"id":1,"name":"Cut of"#,
+        );
+        *response.status_mut() = status;
+        return response;
+    }
+    match status {
+        StatusCode::TOO_MANY_REQUESTS => {
+            let config = state.inner.config.read().clone();
+            state.inner.limiter.lock().violation(&config, now);
+            too_many()
+        }
+        StatusCode::UNAUTHORIZED => problem(status, "Unauthorized", "Unauthorized"),
+        StatusCode::FORBIDDEN => problem(
+            status,
+            "Forbidden",
+            "The user does not have the rights for this request",
+        ),
+        s if s.is_server_error() => server_error(s),
+        s => problem(
+            s,
+            s.canonical_reason().unwrap_or("Error"),
+            "Injected failure",
+        ),
+    }
 }
 
 fn bearer(headers: &HeaderMap) -> Option<String> {

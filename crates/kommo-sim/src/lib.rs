@@ -60,6 +60,8 @@
 //! | `POST /_sim/reset` | regenerates the account; body: a (partial) [`SimConfig`] as JSON, or empty for the current one |
 //! | `GET /_sim/config` | the config, the OAuth app and the ready token |
 //! | `GET` / `PUT /_sim/faults` | read / set [`Faults`]: share of 5xx, added latency, 429 storms, lock-out |
+//! | `POST /_sim/faults/next` | fails exactly the next matching request(s): body [`FailNext`], e.g. `{"count": 2, "path_prefix": "/api/v4/leads", "method": "GET", "status": 503}` or `{"malformed_json": true}`; answers the rules armed |
+//! | `GET` / `DELETE /_sim/faults/next` | the exact failures still armed, with their counts left / disarms them |
 //! | `POST /_sim/tokens/expire` | every OAuth access token expires now |
 //! | `POST /_sim/tokens/revoke` | every refresh token is revoked |
 //! | `POST /_sim/activity` | starts background changes: body [`Activity`], e.g. `{"per_second": 20}`; `{"stop": true}` or `per_second: 0` stops |
@@ -69,6 +71,23 @@
 //! | `POST /_sim/leads/{id}/delete`, `/restore` | deletes (restorably) or restores a lead |
 //!
 //! [`Control`] offers the same operations in process.
+//!
+//! # Faults
+//!
+//! Two kinds. [`Faults`] are shares and delays for every request (`error_rate`, `rate_429`,
+//! latency), drawn from the seed and the request's sequence number: good for storms and soak
+//! runs. [`FailNext`] is exact: "the next N requests (to this path prefix, with this method)
+//! answer this status, or a cut-off JSON body", served before any other check (lock-out,
+//! auth, limits, random faults) and counted like any other answer, so a test can fail one
+//! particular request and assert on what the client did next:
+//!
+//! ```no_run
+//! # async fn demo(sim: kommo_sim::RunningSimulator) -> Result<(), kommo_sim::SimError> {
+//! use kommo_sim::FailNext;
+//! sim.control().fail_next(FailNext::status(504).path("/api/v4/leads").method("POST"))?;
+//! sim.control().fail_next(FailNext::malformed_json().path("/api/v4/contacts"))?;
+//! # Ok(()) }
+//! ```
 
 #![allow(
     clippy::result_large_err,
@@ -99,7 +118,7 @@ use std::time::Duration;
 use axum::serve::ListenerExt as _;
 
 pub use config::{
-    AccountSize, Activity, DEFAULT_ANCHOR, Faults, Lockout, OAuthApp, SimConfig, SimError,
+    AccountSize, Activity, DEFAULT_ANCHOR, FailNext, Faults, Lockout, OAuthApp, SimConfig, SimError,
 };
 pub use control::Control;
 pub use http::app;

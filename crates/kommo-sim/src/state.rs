@@ -3,13 +3,13 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use parking_lot::{Mutex, RwLock};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Faults, OAuthApp, SimConfig};
+use crate::config::{FailNext, Faults, OAuthApp, SimConfig};
 use crate::rng::{Rng, stream, token_string};
 use crate::store::Account;
 
@@ -41,6 +41,10 @@ pub(crate) struct Shared {
     pub(crate) limiter: Mutex<Limiter>,
     pub(crate) counters: Mutex<CounterState>,
     pub(crate) faults: RwLock<Arc<Faults>>,
+    /// Exact failures still to serve, in the order they were armed.
+    pub(crate) fail_next: Mutex<Vec<FailNext>>,
+    /// Whether `fail_next` holds anything: spares every request the lock while none is armed.
+    pub(crate) fail_next_armed: AtomicBool,
     pub(crate) activity: Mutex<Option<crate::activity::ActivityHandle>>,
     pub(crate) request_seq: AtomicU64,
     pub(crate) oauth_app: OAuthApp,
@@ -84,6 +88,8 @@ impl SimState {
             limiter: Mutex::new(Limiter::default()),
             counters: Mutex::new(CounterState::default()),
             faults: RwLock::new(Arc::new(Faults::default())),
+            fail_next: Mutex::new(Vec::new()),
+            fail_next_armed: AtomicBool::new(false),
             activity: Mutex::new(None),
             request_seq: AtomicU64::new(0),
             oauth_app,
@@ -98,6 +104,42 @@ impl SimState {
 
     pub(crate) fn next_seq(&self) -> u64 {
         self.inner.request_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Arms an exact failure after the ones already armed.
+    pub(crate) fn arm_failure(&self, rule: FailNext) {
+        let mut rules = self.inner.fail_next.lock();
+        rules.push(rule);
+        self.inner.fail_next_armed.store(true, Ordering::Release);
+    }
+
+    /// The armed failures, with what is left of each.
+    pub(crate) fn armed_failures(&self) -> Vec<FailNext> {
+        self.inner.fail_next.lock().clone()
+    }
+
+    pub(crate) fn clear_failures(&self) {
+        let mut rules = self.inner.fail_next.lock();
+        rules.clear();
+        self.inner.fail_next_armed.store(false, Ordering::Release);
+    }
+
+    /// Consumes one failure of the first armed rule matching this request, if any.
+    pub(crate) fn take_failure(&self, method: &str, path: &str) -> Option<FailNext> {
+        if !self.inner.fail_next_armed.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut rules = self.inner.fail_next.lock();
+        let at = rules.iter().position(|r| r.matches(method, path))?;
+        let taken = rules[at].clone();
+        rules[at].count = rules[at].count.saturating_sub(1);
+        if rules[at].count == 0 {
+            rules.remove(at);
+        }
+        self.inner
+            .fail_next_armed
+            .store(!rules.is_empty(), Ordering::Release);
+        Some(taken)
     }
 }
 

@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use kommo::{Client, ClientConfig, Error, LeadsQuery, RateLimiter, RateLimiterConfig, RetryPolicy};
-use kommo_sim::{Faults, Lockout, SimConfig};
+use kommo_sim::{FailNext, Faults, Lockout, SimConfig};
 
 #[tokio::test]
 async fn three_clients_sharing_a_limiter_read_at_7_per_second_without_a_429() {
@@ -93,10 +93,12 @@ async fn rate_limited_after_the_last_attempt_is_a_typed_error() {
 #[tokio::test]
 async fn server_errors_on_reads_are_retried() {
     let sim = common::start(SimConfig::unlimited().with_leads(1_000)).await;
-    sim.control().set_faults(Faults {
-        error_rate: 0.4,
-        ..Faults::default()
-    });
+    // The first page fails four times in a row, once with each 5xx Kommo answers.
+    for status in [500, 502, 503, 504] {
+        sim.control()
+            .fail_next(FailNext::status(status).path("/api/v4/leads").method("GET"))
+            .unwrap();
+    }
     let client = common::client(&sim, common::unthrottled(), common::quick_retries());
     let leads = client
         .leads(LeadsQuery::new().limit(100))
@@ -105,14 +107,12 @@ async fn server_errors_on_reads_are_retried() {
         .unwrap();
     assert_eq!(leads.len(), sim.control().lead_count());
     let counters = sim.control().counters();
-    assert!(
-        counters.server_errors > 0,
-        "no 5xx was injected: {counters:?}"
-    );
+    assert_eq!(counters.server_errors, 4, "{counters:?}");
     assert_eq!(
         counters.requests_with_status("GET", "/api/v4/leads", 200),
         10
     );
+    assert_eq!(counters.total, 14);
 }
 
 #[tokio::test]

@@ -5,14 +5,11 @@
 
 mod common;
 
-use std::num::NonZeroU32;
-use std::time::Duration;
-
 use kommo::model::{
     ContactRequest, CustomFieldValue, CustomFieldValues, LeadEmbeddedRequest, LeadRequest, TagRef,
 };
-use kommo::{Client, ClientConfig, Error, LeadsQuery, RateLimiter, RetryPolicy};
-use kommo_sim::{Faults, RunningSimulator, SimConfig};
+use kommo::{Client, ClientConfig, Error, LeadsQuery, RetryPolicy};
+use kommo_sim::{FailNext, Faults, RunningSimulator, SimConfig};
 
 fn named(n: usize, prefix: &str) -> Vec<LeadRequest> {
     (0..n)
@@ -276,39 +273,22 @@ async fn complex_add_is_chunked_at_50() {
     );
 }
 
-/// Fails exactly the next API request with `status`: sets the fault, and clears it as soon as
-/// the simulator has counted the failure. The client's pace (2/s) leaves the watcher ample time.
-fn fail_next_request(sim: &RunningSimulator, status: u16) -> tokio::task::JoinHandle<()> {
-    let control = sim.control().clone();
-    let before = control.counters().server_errors;
-    control.set_faults(Faults {
-        error_rate: 1.0,
-        error_statuses: vec![status],
-        ..Faults::default()
-    });
-    tokio::spawn(async move {
-        while control.counters().server_errors == before {
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        control.set_faults(Faults::default());
-    })
-}
-
-fn slow_client(sim: &RunningSimulator) -> Client {
-    common::client(
-        sim,
-        RateLimiter::new(NonZeroU32::new(2).unwrap()),
-        common::quick_retries(),
-    )
+/// Fails exactly the next write of leads (`POST` / `PATCH` under `/api/v4/leads`) with `status`.
+fn fail_next_write(sim: &RunningSimulator, method: &str, status: u16) {
+    sim.control()
+        .fail_next(
+            FailNext::status(status)
+                .path("/api/v4/leads")
+                .method(method),
+        )
+        .unwrap();
 }
 
 #[tokio::test]
 async fn a_504_on_a_batch_halves_it_and_sends_the_halves() {
-    let sim = common::start(SimConfig::unlimited().with_leads(10)).await;
-    let client = slow_client(&sim);
-    let watcher = fail_next_request(&sim, 504);
+    let (sim, client) = setup(10).await;
+    fail_next_write(&sim, "POST", 504);
     let added = client.add_leads(named(10, "Halved")).await.unwrap();
-    watcher.await.unwrap();
     assert_eq!(added.len(), 10);
     let counters = sim.control().counters();
     assert_eq!(
@@ -331,11 +311,9 @@ async fn a_504_on_a_batch_halves_it_and_sends_the_halves() {
 
 #[tokio::test]
 async fn a_5xx_on_an_add_is_not_repeated() {
-    let sim = common::start(SimConfig::unlimited().with_leads(10)).await;
-    let client = slow_client(&sim);
-    let watcher = fail_next_request(&sim, 503);
+    let (sim, client) = setup(10).await;
+    fail_next_write(&sim, "POST", 503);
     let error = client.add_leads(named(3, "Maybe")).await.unwrap_err();
-    watcher.await.unwrap();
     assert!(
         matches!(
             error,
@@ -355,14 +333,14 @@ async fn a_5xx_on_an_add_is_not_repeated() {
             .requests_to("POST", "/api/v4/leads"),
         1
     );
+    assert!(sim.control().armed_failures().is_empty());
 }
 
 #[tokio::test]
 async fn a_5xx_on_a_patch_is_retried() {
-    let sim = common::start(SimConfig::unlimited().with_leads(10)).await;
-    let client = slow_client(&sim);
+    let (sim, client) = setup(10).await;
     let id = sim.control().lead_ids()[0];
-    let watcher = fail_next_request(&sim, 502);
+    fail_next_write(&sim, "PATCH", 502);
     client
         .update_lead(
             id,
@@ -373,7 +351,6 @@ async fn a_5xx_on_a_patch_is_retried() {
         )
         .await
         .unwrap();
-    watcher.await.unwrap();
     assert_eq!(sim.control().lead(id).unwrap().price, 4242);
     let counters = sim.control().counters();
     assert_eq!(
