@@ -178,6 +178,34 @@ impl Control {
             .collect()
     }
 
+    /// Deleted, restorable lead ids (what `with=only_deleted` lists), ascending.
+    pub fn deleted_lead_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .leads
+            .index
+            .deleted
+            .iter()
+            .map(|id| i64::from(*id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Deleted, restorable contact ids, ascending.
+    pub fn deleted_contact_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .contacts
+            .index
+            .deleted
+            .iter()
+            .map(|id| i64::from(*id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// A lead as `GET /api/v4/leads/{id}?with=contacts,loss_reason,source_id` shows it, deleted
     /// ones included (with `is_deleted: true`).
     pub fn lead(&self, id: i64) -> Option<Lead> {

@@ -691,8 +691,12 @@ impl Store {
 
     /// Flags leads or contacts deleted in Kommo (`is_deleted = true`; their `updated_at`
     /// becomes the deletion time when that is later), with the checkpoint, in one transaction.
-    /// Returns how many live rows were flagged. Ids never stored are skipped, not inserted:
-    /// a placeholder row would carry made-up pipeline and status ids into every filter.
+    /// A stored row keeps the rest of its columns, so its history stays. An id never stored
+    /// (created and deleted between two syncs) is inserted as a deleted row holding what
+    /// Kommo's `with=only_deleted` tells of it: the id and the deletion time; every other
+    /// column is NULL, and a lead's NOT NULL `pipeline_id` / `status_id` are 0, Kommo's "none"
+    /// (live-only reads, the default, never see these rows). Returns how many rows were
+    /// flagged or inserted; rows already flagged are left alone.
     pub async fn mark_deleted(
         &self,
         tenancy: &RowTenancy,
@@ -701,34 +705,66 @@ impl Store {
         checkpoint: Option<&Checkpoint>,
     ) -> Result<u64, StoreError> {
         check_checkpoint(tenancy, checkpoint)?;
-        let (table, id_column) = match entity {
-            EntityKind::Lead => ("leads", "lead_id"),
-            EntityKind::Contact => ("contacts", "contact_id"),
-        };
-        let sql = format!(
-            "UPDATE {table} SET is_deleted = ?, inserted_at = ?, \
-             updated_at = CASE WHEN updated_at IS NULL OR updated_at < ? THEN ? ELSE updated_at END \
-             WHERE integration_id = ? AND {id_column} = ? AND is_deleted = ?"
-        );
+        // The NOT NULL columns Kommo's answer leaves without a value, and what they hold.
+        let (table, id_column, resource, columns, fixed): (_, _, _, &[&str], Vec<Arg<'_>>) =
+            match entity {
+                EntityKind::Lead => (
+                    "leads",
+                    "lead_id",
+                    "lead",
+                    &["pipeline_id", "status_id"],
+                    vec![Arg::int(0), Arg::int(0)],
+                ),
+                EntityKind::Contact => (
+                    "contacts",
+                    "contact_id",
+                    "contact",
+                    &["is_unsorted"],
+                    vec![Arg::Bool(false)],
+                ),
+            };
+        let mut all_columns = vec![
+            "organization_id",
+            "workspace_id",
+            "ws",
+            "integration_id",
+            id_column,
+            "updated_at",
+            "is_deleted",
+            "document_id",
+            "inserted_at",
+        ];
+        all_columns.extend_from_slice(columns);
+        let deleted = last_copies(deleted, |d| d.id);
         let now = now_millis();
         let mut tx = self.db().begin_sync_write().await?;
-        check_tenancy(&mut tx, tenancy).await?;
+        let ws = check_tenancy(&mut tx, tenancy).await?;
         let mut flagged = 0;
-        for d in deleted {
-            flagged += tx
-                .execute(
-                    &sql,
-                    vec![
-                        Arg::Bool(true),
-                        Arg::int(now),
-                        Arg::int(d.updated_at),
-                        Arg::int(d.updated_at),
-                        Arg::str(&tenancy.integration_id),
-                        Arg::int(d.id),
-                        Arg::Bool(false),
-                    ],
-                )
-                .await?;
+        for chunk in deleted.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO {table} ({}) VALUES {} \
+                 ON CONFLICT (integration_id, {id_column}) DO UPDATE SET \
+                 is_deleted = excluded.is_deleted, inserted_at = excluded.inserted_at, \
+                 updated_at = CASE WHEN {table}.updated_at IS NULL OR {table}.updated_at < excluded.updated_at \
+                 THEN excluded.updated_at ELSE {table}.updated_at END \
+                 WHERE {table}.is_deleted = ?",
+                all_columns.join(", "),
+                values_groups(chunk.len(), all_columns.len())
+            );
+            let mut args = Vec::with_capacity(chunk.len() * all_columns.len() + 1);
+            for d in chunk {
+                tenancy_args(&mut args, tenancy, ws);
+                args.extend([
+                    Arg::int(d.id),
+                    Arg::int(d.updated_at),
+                    Arg::Bool(true),
+                    Arg::string(document_id(&tenancy.integration_id, resource, &[d.id])),
+                    Arg::int(now),
+                ]);
+                args.extend(fixed.iter().cloned());
+            }
+            args.push(Arg::Bool(false));
+            flagged += tx.execute(&sql, args).await?;
         }
         if let Some(checkpoint) = checkpoint {
             write_checkpoint(&mut tx, checkpoint).await?;

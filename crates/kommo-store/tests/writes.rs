@@ -316,7 +316,10 @@ async fn deletions_are_flagged_not_dropped(t: &TestStore) {
         )
         .await
         .unwrap();
-    assert_eq!(flagged, 2, "the unknown id 999 is skipped");
+    assert_eq!(
+        flagged, 3,
+        "3 and 4 flagged, the unknown 999 stored deleted"
+    );
     assert_eq!(
         s.mark_deleted(&ten, EntityKind::Lead, &gone, None)
             .await
@@ -325,8 +328,26 @@ async fn deletions_are_flagged_not_dropped(t: &TestStore) {
         "already flagged"
     );
     let counts = s.counts("int-a1").await.unwrap();
-    assert_eq!((counts.leads, counts.deleted_leads), (18, 2));
+    assert_eq!((counts.leads, counts.deleted_leads), (18, 3));
     let all = s.all_lead_rows("int-a1").await.unwrap();
+    // A lead created and deleted between two syncs: only what `with=only_deleted` says.
+    let unknown = all.iter().find(|r| r.lead_id == 999).unwrap();
+    assert!(unknown.is_deleted);
+    assert_eq!(unknown.updated_at, Some(BASE));
+    assert_eq!((unknown.pipeline_id, unknown.status_id), (0, 0));
+    assert_eq!(
+        (
+            unknown.lead_name.as_deref(),
+            unknown.created_at,
+            unknown.price
+        ),
+        (None, None, None)
+    );
+    assert_eq!(
+        unknown.document_id,
+        kommo_store::document_id("int-a1", "lead", &[999])
+    );
+    assert_eq!(unknown.tenancy, ten);
     let three = all.iter().find(|r| r.lead_id == 3).unwrap();
     assert!(three.is_deleted);
     assert_eq!(
@@ -369,10 +390,10 @@ async fn deletions_are_flagged_not_dropped(t: &TestStore) {
     assert!(!live.contains(&3) && !live.contains(&4));
     let mut only = ids(s.leads(&g, &query(Deleted::Only)).await.unwrap());
     only.sort();
-    assert_eq!(only, [3, 4]);
+    assert_eq!(only, [3, 4, 999]);
     assert_eq!(
         ids(s.leads(&g, &query(Deleted::Any)).await.unwrap()).len(),
-        20
+        21
     );
 
     let contacts: Vec<ContactRow> = (1..=5).map(|id| contact(&ten, id)).collect();
@@ -381,17 +402,47 @@ async fn deletions_are_flagged_not_dropped(t: &TestStore) {
         s.mark_deleted(
             &ten,
             EntityKind::Contact,
-            &[DeletedRef {
-                id: 2,
-                updated_at: BASE
-            }],
+            &[
+                DeletedRef {
+                    id: 2,
+                    updated_at: BASE
+                },
+                DeletedRef {
+                    id: 77,
+                    updated_at: BASE + 5
+                },
+                DeletedRef {
+                    id: 77,
+                    updated_at: BASE + 6
+                },
+            ],
             None
         )
         .await
         .unwrap(),
-        1
+        2,
+        "a repeated id is written once, its last copy"
     );
-    assert_eq!(s.counts("int-a1").await.unwrap().deleted_contacts, 1);
+    let counts = s.counts("int-a1").await.unwrap();
+    assert_eq!((counts.contacts, counts.deleted_contacts), (4, 2));
+    let contacts = s.all_contact_rows("int-a1").await.unwrap();
+    let unknown = contacts.iter().find(|r| r.contact_id == 77).unwrap();
+    assert!(unknown.is_deleted && !unknown.is_unsorted);
+    assert_eq!(unknown.updated_at, Some(BASE + 6));
+    assert_eq!(
+        (
+            unknown.contact_name.as_deref(),
+            unknown.leads_ids.as_deref()
+        ),
+        (None, None)
+    );
+    let stored = contacts.iter().find(|r| r.contact_id == 2).unwrap();
+    assert!(stored.is_deleted);
+    assert_eq!(
+        stored.contact_name,
+        contact(&ten, 2).contact_name,
+        "a stored row keeps its data"
+    );
 }
 
 fn pipeline_row(

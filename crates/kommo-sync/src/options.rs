@@ -62,7 +62,8 @@ impl RunKind {
 pub struct StreamStats {
     /// Rows received (overlap repeats included) and written.
     pub rows: u64,
-    /// Rows newly flagged deleted (deleted streams only).
+    /// Rows newly flagged deleted, or stored deleted when never seen before (deleted streams
+    /// only).
     pub flagged: u64,
     pub pages: u64,
 }

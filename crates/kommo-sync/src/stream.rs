@@ -48,7 +48,8 @@ pub(crate) struct WriteContext {
 
 /// Where a stream's pages are written.
 pub(crate) trait Sink<T>: Send + 'static {
-    /// Stores rows and `checkpoint` in one transaction; returns rows newly flagged deleted.
+    /// Stores rows and `checkpoint` in one transaction; returns rows newly flagged (or
+    /// stored) deleted.
     fn write(
         &self,
         items: Vec<T>,

@@ -121,6 +121,95 @@ async fn deleted_leads_are_flagged_and_restored_ones_unflagged() {
     }
 }
 
+/// A lead and a contact created and deleted between two runs were never stored live: the
+/// deleted streams store them as deleted rows, with what `with=only_deleted` says of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_created_and_deleted_between_runs_are_stored_deleted() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(300).with_seed(12))
+        .await
+        .unwrap();
+    let kommo = common::oracle_client(&sim);
+    // Deleted before any run: a full pass stores them deleted too.
+    let early = sim.control().lead_ids()[7];
+    assert!(sim.control().delete_lead(early));
+    for (db, test) in common::stores().await {
+        let store = &test.store;
+        let integration = common::integration(store, &format!("ephemeral-{db}"), &sim).await;
+        let options = SyncOptions::default();
+        sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        let counts = store.counts(&integration.id).await.unwrap();
+        assert_eq!(
+            (counts.deleted_leads, counts.deleted_contacts),
+            (
+                sim.control().deleted_lead_ids().len() as u64,
+                sim.control().deleted_contact_ids().len() as u64
+            ),
+            "{db}: {counts:?}"
+        );
+        assert!(counts.deleted_leads >= 1, "{db}");
+
+        let lead = kommo
+            .add_leads(vec![kommo_model::LeadRequest {
+                name: Some(format!("Ephemeral lead {db}")),
+                ..Default::default()
+            }])
+            .await
+            .unwrap()[0]
+            .id;
+        let contact = kommo
+            .add_contacts(vec![kommo_model::ContactRequest {
+                name: Some(format!("Ephemeral contact {db}")),
+                ..Default::default()
+            }])
+            .await
+            .unwrap()[0]
+            .id;
+        assert!(sim.control().delete_lead(lead) && sim.control().delete_contact(contact));
+
+        let summary = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(summary.kind, RunKind::Incremental, "{db}");
+        assert_eq!(
+            (
+                summary.deleted_leads.flagged,
+                summary.deleted_contacts.flagged
+            ),
+            (1, 1),
+            "{db}: {summary:?}"
+        );
+        let rows = store.all_lead_rows(&integration.id).await.unwrap();
+        let row = rows.iter().find(|r| r.lead_id == lead).expect("stored");
+        assert!(row.is_deleted, "{db}");
+        assert_eq!(
+            row.updated_at,
+            Some(sim.control().lead(lead).unwrap().updated_at),
+            "{db}: the deletion time"
+        );
+        assert_eq!(row.lead_name, None, "{db}: Kommo told only id and time");
+        let contacts = store.all_contact_rows(&integration.id).await.unwrap();
+        let row = contacts
+            .iter()
+            .find(|r| r.contact_id == contact)
+            .expect("stored");
+        assert!(row.is_deleted, "{db}");
+        common::assert_store_matches(store, &integration, &sim).await;
+
+        // Nothing new: the next run flags nothing again.
+        let again = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(
+            (again.deleted_leads.flagged, again.deleted_contacts.flagged),
+            (0, 0),
+            "{db}: {again:?}"
+        );
+        test.cleanup().await.unwrap();
+    }
+}
+
 /// Leads change all through a full run: every lead whose last change came before the leads
 /// stream finished must be stored in its final state, and nothing may be missing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

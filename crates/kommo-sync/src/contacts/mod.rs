@@ -114,7 +114,7 @@ impl Sink<Contact> for ContactsSink {
     }
 }
 
-/// Flags the contacts of `with=only_deleted` pages.
+/// Flags the contacts of `with=only_deleted` pages, storing those never seen as deleted rows.
 pub(crate) struct DeletedContactsSink(WriteContext);
 
 impl Sink<Contact> for DeletedContactsSink {

@@ -1,6 +1,8 @@
 //! Leads: the live stream (by `updated_at`, flattened and upserted) and the deleted stream
-//! (`with=only_deleted`, flagged `is_deleted`). A restored lead comes back through the live
-//! stream (restoring changes its `updated_at`), and its upsert clears the flag.
+//! (`with=only_deleted`, flagged `is_deleted`; a lead never stored, created and deleted
+//! between two runs, is stored as a deleted row of what Kommo lists: id and deletion time).
+//! A restored lead comes back through the live stream (restoring changes its `updated_at`),
+//! and its upsert clears the flag.
 
 pub mod flatten;
 
@@ -109,7 +111,7 @@ impl Sink<Lead> for LeadsSink {
     }
 }
 
-/// Flags the leads of `with=only_deleted` pages.
+/// Flags the leads of `with=only_deleted` pages, storing those never seen as deleted rows.
 pub(crate) struct DeletedLeadsSink(WriteContext);
 
 impl Sink<Lead> for DeletedLeadsSink {

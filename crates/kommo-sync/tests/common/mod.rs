@@ -116,7 +116,8 @@ fn diff<T: serde::Serialize + std::fmt::Debug>(expected: &T, got: &T) -> String 
 
 /// Checks the store holds exactly the simulator's account for `integration`: every live
 /// lead and contact, field by field, none missing, none extra, none stale; rows flagged
-/// deleted are deleted in the simulator; pipelines and users equal. Returns the number of
+/// deleted are deleted in the simulator, and every deleted one there is stored flagged (also
+/// those created and deleted between two runs); pipelines and users equal. Returns the number of
 /// live leads compared.
 pub(crate) async fn assert_store_matches(
     store: &Store,
@@ -141,6 +142,8 @@ pub(crate) async fn assert_store_matches(
         .map(|lead_id| (lead_id, lead_row(&control.lead(lead_id).unwrap(), &ctx)))
         .collect();
     let live = expected.len();
+    let mut unflagged: std::collections::BTreeSet<i64> =
+        control.deleted_lead_ids().into_iter().collect();
     for mut row in store.all_lead_rows(id).await.unwrap() {
         row.inserted_at = 0;
         if row.is_deleted {
@@ -150,6 +153,7 @@ pub(crate) async fn assert_store_matches(
                     row.lead_id
                 ));
             }
+            unflagged.remove(&row.lead_id);
             continue;
         }
         match expected.remove(&row.lead_id) {
@@ -170,6 +174,11 @@ pub(crate) async fn assert_store_matches(
             .keys()
             .map(|lead_id| format!("lead {lead_id} is missing")),
     );
+    problems.extend(
+        unflagged
+            .iter()
+            .map(|lead_id| format!("deleted lead {lead_id} is not stored flagged deleted")),
+    );
 
     // Contacts: an independent read of the API, by id, while nothing changes.
     let client = oracle_client(sim);
@@ -183,7 +192,7 @@ pub(crate) async fn assert_store_matches(
         .collect_all()
         .await
         .unwrap();
-    let deleted: std::collections::HashSet<i64> = client
+    let mut unflagged: std::collections::BTreeSet<i64> = client
         .contacts(
             ContactsQuery::new()
                 .order(EntityOrder::Id, Direction::Asc)
@@ -202,7 +211,7 @@ pub(crate) async fn assert_store_matches(
     for mut row in store.all_contact_rows(id).await.unwrap() {
         row.inserted_at = 0;
         if row.is_deleted {
-            if !deleted.contains(&row.contact_id) {
+            if !unflagged.remove(&row.contact_id) {
                 problems.push(format!(
                     "contact {} is flagged deleted but is not deleted in Kommo",
                     row.contact_id
@@ -227,6 +236,11 @@ pub(crate) async fn assert_store_matches(
         expected
             .keys()
             .map(|contact_id| format!("contact {contact_id} is missing")),
+    );
+    problems.extend(
+        unflagged.iter().map(|contact_id| {
+            format!("deleted contact {contact_id} is not stored flagged deleted")
+        }),
     );
 
     let mut pipelines = pipeline_rows(&client.pipelines().await.unwrap(), &ctx);
