@@ -6,6 +6,7 @@
 //!   pipelines and users, then streams leads and contacts by `updated_at` from their
 //!   checkpoints, and their deleted lists. Each page and the checkpoint covering it commit
 //!   in one store call, so a crash at any instant loses nothing and repeats nothing twice.
+//!   A full run that wrote many rows ends by refreshing the database's planner statistics.
 //! - [`Scheduler`] runs many integrations: in parallel, on an interval, or as lease-holding
 //!   workers across processes.
 //! - The engine never prints: it reports [`ProgressEvent`]s and `metrics`.
@@ -34,7 +35,10 @@ pub use dictionaries::Dictionaries;
 pub use error::SyncError;
 pub use flatten::{FlattenContext, Resource, document_id};
 pub use leads::flatten::lead_row;
-pub use options::{DEFAULT_OVERLAP, PAGE_SIZE, RunKind, RunSummary, StreamStats, SyncOptions};
+pub use options::{
+    DEFAULT_ANALYZE_AFTER_ROWS, DEFAULT_OVERLAP, PAGE_SIZE, RunKind, RunSummary, StreamStats,
+    SyncOptions,
+};
 pub use pipelines::flatten::pipeline_rows;
 pub use progress::{Entity, EntityProgress, Progress, ProgressEvent};
 pub use run::{sync_integration, tenancy_of};

@@ -15,6 +15,11 @@ pub const PAGE_SIZE: u32 = kommo_model::query::MAX_LIMIT;
 /// the repeat harmless.
 pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(300);
 
+/// A full run that wrote more rows than this refreshes the database's planner statistics at
+/// its end ([`kommo_store::Store::analyze`]): the data API's index choices depend on them,
+/// and a first sync changes the tables' sizes by orders of magnitude at once.
+pub const DEFAULT_ANALYZE_AFTER_ROWS: u64 = 10_000;
+
 /// Settings of sync runs. Cheap to clone; clones share the limiters and the cancellation.
 #[derive(Debug, Clone)]
 pub struct SyncOptions {
@@ -25,6 +30,10 @@ pub struct SyncOptions {
     /// Stops runs between pages; what was committed stays.
     pub cancel: CancellationToken,
     pub limiters: Limiters,
+    /// A full run that wrote more leads and contacts (deleted ones included) than this ends
+    /// with [`kommo_store::Store::analyze`]; incremental runs never do (they change the
+    /// tables' statistics little, and would pay seconds each time on a large store).
+    pub analyze_after_rows: u64,
 }
 
 impl Default for SyncOptions {
@@ -35,6 +44,7 @@ impl Default for SyncOptions {
             client: ClientConfig::default(),
             cancel: CancellationToken::new(),
             limiters: Limiters::new(),
+            analyze_after_rows: DEFAULT_ANALYZE_AFTER_ROWS,
         }
     }
 }
@@ -88,6 +98,9 @@ pub struct RunSummary {
     /// 429 answers received (zero when the limiter does its job).
     pub rate_limited: u64,
     pub elapsed: Duration,
+    /// Whether the run ended by refreshing the database's planner statistics (a full run
+    /// that wrote more than [`SyncOptions::analyze_after_rows`] rows).
+    pub analyzed: bool,
     /// Things that did not stop the run but left something unrefreshed (e.g. users of a
     /// token without admin rights).
     pub warnings: Vec<String>,

@@ -75,6 +75,7 @@ pub async fn sync_integration(
         users: 0,
         relinked_leads: 0,
         relinked_contacts: 0,
+        analyzed: false,
         requests: 0,
         rate_limited: 0,
         elapsed: Default::default(),
@@ -89,6 +90,9 @@ pub async fn sync_integration(
         &mut summary,
     )
     .await;
+    if result.is_ok() {
+        analyze_after_large_full_run(store, options, &mut summary).await;
+    }
 
     let after = limiter.stats();
     summary.requests = after.permits.saturating_sub(before.permits);
@@ -130,13 +134,18 @@ pub async fn sync_integration(
         ok: result.is_ok(),
         message: error.unwrap_or_else(|| {
             format!(
-                "{} run: {} leads, {} contacts, {} deleted flagged, {} requests in {:.1}s",
+                "{} run: {} leads, {} contacts, {} deleted flagged, {} requests in {:.1}s{}",
                 kind.as_str(),
                 summary.leads.rows,
                 summary.contacts.rows,
                 outcome.deleted_marked,
                 summary.requests,
-                summary.elapsed.as_secs_f64()
+                summary.elapsed.as_secs_f64(),
+                if summary.analyzed {
+                    "; planner statistics refreshed"
+                } else {
+                    ""
+                }
             )
         }),
     });
@@ -217,6 +226,52 @@ async fn run_parts(
     summary.relinked_leads = repaired.leads;
     summary.relinked_contacts = repaired.contacts;
     Ok(())
+}
+
+/// Refreshes the planner statistics after a full run that wrote many rows: a first sync takes
+/// the tables from empty to their full size, and the data API's index choices (SQLite picks
+/// among the per-filter indexes by these statistics) are only as good as them. A failure
+/// leaves a warning, not a failed run: the data is complete, only plans may be slower until
+/// the next refresh.
+async fn analyze_after_large_full_run(
+    store: &Store,
+    options: &SyncOptions,
+    summary: &mut RunSummary,
+) {
+    if summary.kind != RunKind::Full {
+        return;
+    }
+    let written = [
+        summary.leads,
+        summary.deleted_leads,
+        summary.contacts,
+        summary.deleted_contacts,
+    ]
+    .iter()
+    .map(|s| s.rows)
+    .sum::<u64>();
+    if written <= options.analyze_after_rows {
+        return;
+    }
+    let started = Instant::now();
+    match store.analyze().await {
+        Ok(()) => {
+            summary.analyzed = true;
+            tracing::info!(
+                integration = %summary.integration_id,
+                rows = written,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "refreshed the planner statistics after a large full run"
+            );
+        }
+        Err(error) => {
+            tracing::warn!(integration = %summary.integration_id, %error, "refreshing the planner statistics failed");
+            summary.warnings.push(format!(
+                "refreshing the database's planner statistics after {written} rows failed: {error}; \
+                 queries may choose slower plans until the next large run (or autovacuum) refreshes them"
+            ));
+        }
+    }
 }
 
 /// Reports a step that is not a paged stream (one event when it is done).

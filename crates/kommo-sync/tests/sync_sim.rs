@@ -351,3 +351,82 @@ async fn a_bulk_edit_within_one_second_is_read_completely() {
     common::assert_store_matches(store, &integration, &sim).await;
     test.cleanup().await.unwrap();
 }
+
+/// Planner statistics are refreshed at the end of a full run that wrote more rows than the
+/// threshold, and only then: not after a smaller full run, nor after any incremental run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_full_runs_refresh_planner_statistics() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(300).with_seed(13))
+        .await
+        .unwrap();
+    for (db, test) in common::stores().await {
+        let store = &test.store;
+        let integration = common::integration(store, &format!("analyze-{db}"), &sim).await;
+        let finished: Arc<Mutex<Vec<String>>> = Arc::default();
+        let seen = finished.clone();
+        let progress = Progress::callback(move |event| {
+            if let ProgressEvent::RunFinished { message, .. } = event {
+                seen.lock().unwrap().push(message);
+            }
+        });
+        let last_message = || finished.lock().unwrap().last().cloned().unwrap();
+
+        // About 540 rows: below the default threshold.
+        let first = sync_integration(store, &integration, &SyncOptions::default(), &progress)
+            .await
+            .unwrap();
+        assert_eq!(first.kind, RunKind::Full, "{db}");
+        assert!(
+            first.leads.rows + first.contacts.rows > 500,
+            "{db}: {first:?}"
+        );
+        assert!(!first.analyzed, "{db}: a small full run: {first:?}");
+        assert!(!last_message().contains("statistics"), "{db}");
+
+        let low = SyncOptions {
+            analyze_after_rows: 500,
+            ..SyncOptions::default()
+        };
+        let full = sync_integration(
+            store,
+            &integration,
+            &SyncOptions {
+                full: true,
+                ..low.clone()
+            },
+            &progress,
+        )
+        .await
+        .unwrap();
+        assert_eq!(full.kind, RunKind::Full, "{db}");
+        assert!(full.analyzed, "{db}: {full:?}");
+        assert!(full.warnings.is_empty(), "{db}: {:?}", full.warnings);
+        assert!(
+            last_message().ends_with("; planner statistics refreshed"),
+            "{db}: {}",
+            last_message()
+        );
+
+        // An incremental run above the threshold still leaves the statistics alone.
+        sim.control().run_activity_steps(
+            &Activity {
+                per_second: 1.0,
+                create: 1,
+                update: 0,
+                move_stage: 0,
+                delete: 0,
+                restore: 0,
+            },
+            600,
+            5,
+        );
+        let incremental = sync_integration(store, &integration, &low, &progress)
+            .await
+            .unwrap();
+        assert_eq!(incremental.kind, RunKind::Incremental, "{db}");
+        assert!(incremental.leads.rows > 500, "{db}: {incremental:?}");
+        assert!(!incremental.analyzed, "{db}: {incremental:?}");
+        common::assert_store_matches(store, &integration, &sim).await;
+        test.cleanup().await.unwrap();
+    }
+}
