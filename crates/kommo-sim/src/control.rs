@@ -256,6 +256,69 @@ impl Control {
         u32::try_from(id).is_ok_and(|id| acc.restore_contact(id, by, at))
     }
 
+    /// Links a contact to a lead (both sides show it), changing neither side's `updated_at`:
+    /// which side Kommo stamps for a link change is not documented, so a test says it with
+    /// [`Control::touch_lead`] / [`Control::touch_contact`]. False when either is unknown.
+    pub fn link_lead_contact(&self, lead: i64, contact: i64, main: bool) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let (Ok(lead), Ok(contact)) = (u32::try_from(lead), u32::try_from(contact)) else {
+            return false;
+        };
+        if acc.leads.get(lead).is_none() || acc.contacts.get(contact).is_none() {
+            return false;
+        }
+        acc.link_lead_contact(lead, contact, main);
+        true
+    }
+
+    /// Unlinks a contact from a lead (both sides stop showing it), changing neither side's
+    /// `updated_at` (see [`Control::link_lead_contact`]). False when they were not linked.
+    pub fn unlink_lead_contact(&self, lead: i64, contact: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let (Ok(lead), Ok(contact)) = (u32::try_from(lead), u32::try_from(contact)) else {
+            return false;
+        };
+        acc.unlink_lead_contact(lead, contact)
+    }
+
+    /// Stamps a live lead's `updated_at` (and `updated_by`) now, as any edit of it does.
+    pub fn touch_lead(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        let Ok(id) = u32::try_from(id) else {
+            return false;
+        };
+        if acc
+            .leads
+            .get(id)
+            .is_none_or(|l| l.flags & crate::store::DELETED != 0)
+        {
+            return false;
+        }
+        acc.touch_lead(id, by, at);
+        true
+    }
+
+    /// Stamps a live contact's `updated_at` (and `updated_by`) now, as any edit of it does.
+    pub fn touch_contact(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        let Ok(id) = u32::try_from(id) else {
+            return false;
+        };
+        if acc
+            .contacts
+            .get(id)
+            .is_none_or(|c| c.flags & crate::store::DELETED != 0)
+        {
+            return false;
+        }
+        acc.touch_contact(id, by, at);
+        true
+    }
+
     /// Moves a live lead to a status of its pipeline (or of `pipeline_id`).
     pub fn move_lead(&self, id: i64, pipeline_id: Option<i64>, status_id: i64) -> bool {
         let mut acc = self.state.inner.account.write();

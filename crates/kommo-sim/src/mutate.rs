@@ -268,6 +268,34 @@ impl Account {
         }
     }
 
+    /// Unlinks a contact from a lead, in both directions; when it was the main contact, the
+    /// first one left becomes main. False when they were not linked.
+    pub(crate) fn unlink_lead_contact(&mut self, lead: u32, contact: u32) -> bool {
+        let Some(rec) = self.leads.get(lead).copied() else {
+            return false;
+        };
+        let mut list = self.lead_contacts(&rec);
+        let before = list.len();
+        list.retain(|(c, _)| *c != contact);
+        if list.len() == before {
+            return false;
+        }
+        if !list.iter().any(|(_, main)| *main)
+            && let Some(first) = list.first_mut()
+        {
+            first.1 = true;
+        }
+        let main_id = list.iter().find(|(_, m)| *m).map_or(0, |(c, _)| *c);
+        if let Some(rec) = self.leads.get_mut(lead) {
+            rec.contact_id = main_id;
+        }
+        self.extra_mut(Kind::Leads, lead).contacts = Some(list);
+        if let Some(pos) = self.contacts.pos(contact) {
+            self.contact_leads.remove(pos as u32, lead);
+        }
+        true
+    }
+
     /// Links a company to a lead (a lead has at most one company).
     pub(crate) fn link_lead_company(&mut self, lead: u32, company: u32) {
         let Some(rec) = self.leads.get_mut(lead) else {

@@ -1,12 +1,15 @@
 //! Keeping both sides of the lead–contact links true.
 //!
 //! Kommo shows one relation from two sides: a lead's `_embedded.contacts` and a contact's
-//! `_embedded.leads`. Linking a contact to a lead, deleting or restoring a lead, changes what
-//! the *other* side shows without changing that side's `updated_at`, so an incremental run
-//! that only reads changed rows would leave `leads_ids` / `contacts_ids` stale. The run keeps
-//! a log of the links it read (leads and contacts it wrote, leads and contacts found
-//! deleted); afterwards the rows whose stored side disagrees are read again by id and
-//! rewritten. The cost follows the number of changed links, not the account's size.
+//! `_embedded.leads`. Linking or unlinking a contact and a lead, deleting or restoring one,
+//! changes what the *other* side shows without changing that side's `updated_at` (Kommo's
+//! docs do not say which side a link change stamps, if any), so an incremental run that only
+//! reads changed rows would leave `leads_ids` / `contacts_ids` stale. The run keeps a log of
+//! the links it read (leads and contacts it wrote, with the leads a written contact listed
+//! before and lists no more; leads and contacts found deleted); afterwards the rows whose
+//! stored side disagrees are read again by id and rewritten. The cost follows the number of
+//! changed links, not the account's size. A link change that stamps neither side is seen by
+//! neither stream and waits for the next full pass.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
@@ -15,6 +18,8 @@ use kommo::{ContactWith, LeadWith};
 use kommo_store::query::{
     ContactFilter, ContactsQuery, Deleted, Grant, LeadFilter, LeadsQuery, PageRequest, Scope,
 };
+use kommo_store::rows::RowTenancy;
+use kommo_store::{Store, StoreError};
 
 use crate::error::SyncError;
 use crate::flatten::FlattenContext;
@@ -37,6 +42,9 @@ pub(crate) struct LinkLog {
 struct Logged {
     lead_contacts: HashMap<i64, Vec<i64>>,
     contact_leads: HashMap<i64, Vec<i64>>,
+    /// Leads a written contact listed in its stored row and lists no more: their stored
+    /// `contacts_ids` may still name it.
+    contact_dropped: HashMap<i64, Vec<i64>>,
     deleted_leads: BTreeSet<i64>,
     deleted_contacts: BTreeSet<i64>,
 }
@@ -66,13 +74,35 @@ impl LinkLog {
         });
     }
 
-    pub(crate) fn contacts<'a>(&self, items: impl Iterator<Item = &'a kommo_model::Contact>) {
+    /// Whether this run keeps a log (only incremental runs do).
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Logs a page of contacts about to be written; `stored` holds the leads their stored
+    /// rows list now (see [`stored_contact_leads`]), before the write replaces them.
+    pub(crate) fn contacts<'a>(
+        &self,
+        items: impl Iterator<Item = &'a kommo_model::Contact>,
+        stored: &HashMap<i64, Vec<i64>>,
+    ) {
         self.with(|l| {
             for contact in items {
-                l.contact_leads.insert(
-                    contact.id,
-                    contact.embedded.leads.iter().map(|x| x.id).collect(),
-                );
+                let leads: Vec<i64> = contact.embedded.leads.iter().map(|x| x.id).collect();
+                let dropped: Vec<i64> = stored
+                    .get(&contact.id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|lead| !leads.contains(lead))
+                    .copied()
+                    .collect();
+                if !dropped.is_empty() {
+                    l.contact_dropped
+                        .entry(contact.id)
+                        .or_default()
+                        .extend(dropped);
+                }
+                l.contact_leads.insert(contact.id, leads);
             }
         });
     }
@@ -106,15 +136,43 @@ fn parse_ids(list: Option<&str>) -> Vec<i64> {
     .unwrap_or_default()
 }
 
+/// The leads the stored rows of `contact_ids` list (deleted contacts included), before a
+/// write replaces them: one indexed read per 500 contacts, in incremental runs only.
+pub(crate) async fn stored_contact_leads(
+    store: &Store,
+    tenancy: &RowTenancy,
+    contact_ids: &[i64],
+) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
+    StoredSide::new(store, tenancy).contacts(contact_ids).await
+}
+
 struct StoredSide<'a> {
-    ctx: &'a RunContext<'a>,
+    store: &'a Store,
     grant: Grant,
     scope: Scope,
 }
 
-impl StoredSide<'_> {
+impl<'a> StoredSide<'a> {
+    /// Reads of this integration's own rows, through the data API's queries.
+    fn new(store: &'a Store, t: &RowTenancy) -> Self {
+        Self {
+            store,
+            grant: Grant {
+                client_id: "kommo-sync".to_owned(),
+                organization_id: t.organization_id.clone(),
+                workspace_ids: vec![t.workspace_id.clone()],
+                requests_per_minute: 0,
+            },
+            scope: Scope {
+                workspace_id: t.workspace_id.clone(),
+                organization_id: Some(t.organization_id.clone()),
+                integration_ids: vec![t.integration_id.clone()],
+            },
+        }
+    }
+
     /// Stored contacts (any state) by id: their `leads_ids`.
-    async fn contacts(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, SyncError> {
+    async fn contacts(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
             let filter = ContactFilter {
@@ -131,7 +189,7 @@ impl StoredSide<'_> {
     async fn contacts_linked_to(
         &self,
         lead_ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<i64>>, SyncError> {
+    ) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
         let mut out = HashMap::new();
         for chunk in lead_ids.chunks(CHUNK) {
             let filter = ContactFilter {
@@ -147,7 +205,7 @@ impl StoredSide<'_> {
         &self,
         filter: ContactFilter,
         out: &mut HashMap<i64, Vec<i64>>,
-    ) -> Result<(), SyncError> {
+    ) -> Result<(), StoreError> {
         let mut page = 1;
         loop {
             let query = ContactsQuery {
@@ -159,12 +217,7 @@ impl StoredSide<'_> {
                     limit: CHUNK as u32,
                 },
             };
-            let found = self
-                .ctx
-                .store
-                .contacts(&self.grant, &query)
-                .await
-                .map_err(SyncError::store("reading stored links"))?;
+            let found = self.store.contacts(&self.grant, &query).await?;
             out.extend(
                 found
                     .rows
@@ -179,7 +232,7 @@ impl StoredSide<'_> {
     }
 
     /// Stored live leads by id: their `contacts_ids`.
-    async fn leads(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, SyncError> {
+    async fn leads(&self, ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>, StoreError> {
         let mut out = HashMap::new();
         for chunk in ids.chunks(CHUNK) {
             let query = LeadsQuery {
@@ -194,12 +247,7 @@ impl StoredSide<'_> {
                     limit: CHUNK as u32,
                 },
             };
-            let found = self
-                .ctx
-                .store
-                .leads(&self.grant, &query)
-                .await
-                .map_err(SyncError::store("reading stored links"))?;
+            let found = self.store.leads(&self.grant, &query).await?;
             out.extend(
                 found
                     .rows
@@ -209,6 +257,10 @@ impl StoredSide<'_> {
         }
         Ok(out)
     }
+}
+
+fn read_error(source: StoreError) -> SyncError {
+    SyncError::store("reading stored links")(source)
 }
 
 /// Rewrites the rows whose stored links disagree with what the run read.
@@ -222,20 +274,7 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
         return Ok(Repaired::default());
     }
     let t = ctx.tenancy;
-    let stored = StoredSide {
-        ctx,
-        grant: Grant {
-            client_id: "kommo-sync".to_owned(),
-            organization_id: t.organization_id.clone(),
-            workspace_ids: vec![t.workspace_id.clone()],
-            requests_per_minute: 0,
-        },
-        scope: Scope {
-            workspace_id: t.workspace_id.clone(),
-            organization_id: Some(t.organization_id.clone()),
-            integration_ids: vec![t.integration_id.clone()],
-        },
-    };
+    let stored = StoredSide::new(ctx.store, t);
 
     let mut contacts_to_read = BTreeSet::new();
     // A contact a changed lead names must list that lead.
@@ -247,7 +286,7 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let stored_contacts = stored.contacts(&named).await?;
+    let stored_contacts = stored.contacts(&named).await.map_err(read_error)?;
     for (lead, contacts) in &logged.lead_contacts {
         for contact in contacts {
             if stored_contacts
@@ -265,7 +304,11 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
         .chain(logged.deleted_leads.iter())
         .copied()
         .collect();
-    for (contact, leads) in stored.contacts_linked_to(&changed).await? {
+    for (contact, leads) in stored
+        .contacts_linked_to(&changed)
+        .await
+        .map_err(read_error)?
+    {
         let stale = leads.iter().any(|lead| {
             logged.deleted_leads.contains(lead)
                 || logged
@@ -288,7 +331,7 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let stored_leads = stored.leads(&listed).await?;
+    let stored_leads = stored.leads(&listed).await.map_err(read_error)?;
     for (contact, leads) in &logged.contact_leads {
         for lead in leads {
             if stored_leads
@@ -299,15 +342,41 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
             }
         }
     }
+    // A lead a changed contact no longer lists must not name it (an unlink stamped on the
+    // contact's side only).
+    let dropped: Vec<i64> = logged
+        .contact_dropped
+        .values()
+        .flatten()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    for (lead, contacts) in stored.leads(&dropped).await.map_err(read_error)? {
+        let stale = contacts.iter().any(|contact| {
+            logged
+                .contact_dropped
+                .get(contact)
+                .is_some_and(|leads| leads.contains(&lead))
+                && logged
+                    .contact_leads
+                    .get(contact)
+                    .is_none_or(|leads| !leads.contains(&lead))
+        });
+        if stale {
+            leads_to_read.insert(lead);
+        }
+    }
     // Leads that named a contact now deleted (from the deleted contact's stored links).
     let deleted: Vec<i64> = logged.deleted_contacts.iter().copied().collect();
     let linked: Vec<i64> = stored
         .contacts(&deleted)
-        .await?
+        .await
+        .map_err(read_error)?
         .into_values()
         .flatten()
         .collect();
-    for (lead, contacts) in stored.leads(&linked).await? {
+    for (lead, contacts) in stored.leads(&linked).await.map_err(read_error)? {
         if contacts.iter().any(|c| logged.deleted_contacts.contains(c)) {
             leads_to_read.insert(lead);
         }

@@ -101,7 +101,15 @@ impl Sink<Contact> for ContactsSink {
             inserted_at: chrono::Utc::now().timestamp_millis(),
             dictionaries: &w.dictionaries,
         };
-        w.links.contacts(items.iter());
+        // What the stored rows list before this write replaces it: an unlink stamped on the
+        // contact's side only shows as a lead the contact lists no more.
+        let stored = if w.links.enabled() {
+            let ids: Vec<i64> = items.iter().map(|c| c.id).collect();
+            crate::links::stored_contact_leads(&w.store, &w.tenancy, &ids).await?
+        } else {
+            Default::default()
+        };
+        w.links.contacts(items.iter(), &stored);
         let rows: Vec<_> = items
             .iter()
             .map(|c| flatten::contact_row(c, &flatten))
