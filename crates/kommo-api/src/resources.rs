@@ -52,9 +52,14 @@ impl<T> From<Page<T>> for PageBody<T> {
     }
 }
 
+/// Bytes a row takes in JSON, about (a lead with custom fields and tags: 1.2-1.5 kB): the
+/// body's buffer is sized once instead of doubling its way up through copies.
+const ROW_BYTES_HINT: usize = 1_536;
+
 fn render<T: Serialize>(page: Page<T>) -> Result<Response, ApiError> {
     let body = PageBody::from(page);
-    let bytes = serde_json::to_vec(&body).map_err(|error| ApiError::internal(&error))?;
+    let mut bytes = Vec::with_capacity(body.data.len().saturating_add(1) * ROW_BYTES_HINT);
+    serde_json::to_writer(&mut bytes, &body).map_err(|error| ApiError::internal(&error))?;
     let mut response = bytes.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -2,10 +2,15 @@
 //! list to either driver. SQL is written once with `?` placeholders; Postgres gets `$n`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use sqlx::postgres::{PgArguments, PgPool, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqlitePool, SqliteRow};
 use sqlx::{Arguments as _, AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
+
+use crate::error::StoreError;
+use crate::paging::PagedQuery;
+use crate::sqlite_read::{PageRow, SqliteReaders};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +55,14 @@ impl<T> Record for T where
 
 /// The pools. SQLite has one writer connection (SQLite admits one writer at a time; queueing
 /// in the pool is cheaper than `SQLITE_BUSY` retries) and several readers, which WAL lets
-/// run beside the writer.
+/// run beside the writer; the data API's pages are read by `pages` (none for an in-memory
+/// database, which only its own connection can see).
 #[derive(Debug, Clone)]
 pub(crate) enum Db {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        pages: Option<Arc<SqliteReaders>>,
     },
     Postgres(PgPool),
 }
@@ -178,6 +185,41 @@ impl Db {
         match self {
             Db::Sqlite { reader, .. } => run_sqlite!(fetch_all, reader, sql, args),
             Db::Postgres(pool) => run_pg!(fetch_all, pool, sql, args),
+        }
+    }
+
+    /// A read of the data API: on SQLite by the page readers when there are any.
+    pub(crate) async fn fetch_rows<T: Record + PageRow>(
+        &self,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Db::Sqlite {
+                pages: Some(pages), ..
+            } => pages
+                .fetch_all(sql, args)
+                .await
+                .map_err(StoreError::SqliteRead),
+            _ => Ok(self.fetch_all(sql, args).await?),
+        }
+    }
+
+    /// A page of the data API (its rows and the next one, if any).
+    pub(crate) async fn fetch_page<T: Record + PageRow>(
+        &self,
+        query: &PagedQuery<'_>,
+    ) -> Result<Vec<T>, StoreError> {
+        match self {
+            Db::Sqlite {
+                pages: Some(pages), ..
+            } => pages
+                .fetch_page(query)
+                .await
+                .map_err(StoreError::SqliteRead),
+            _ => Ok(self
+                .fetch_all(&query.offset_statement(false), query.offset_args())
+                .await?),
         }
     }
 

@@ -22,6 +22,9 @@ pub enum StoreError {
     /// The database failed; the source has the driver's message.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A data API read on SQLite failed; the source has SQLite's message.
+    #[error("database error")]
+    SqliteRead(#[source] rusqlite::Error),
     /// Encryption, decryption or key handling failed.
     #[error("cryptography error: {0}")]
     Crypto(String),

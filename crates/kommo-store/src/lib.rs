@@ -11,9 +11,11 @@ mod format;
 mod keys;
 mod lease;
 mod model;
+mod paging;
 pub mod query;
 mod read;
 pub mod rows;
+mod sqlite_read;
 mod tenancy;
 pub mod testing;
 mod write;
@@ -36,6 +38,7 @@ pub use model::{
 pub use secrecy::{ExposeSecret, SecretString};
 
 use db::Db;
+use sqlite_read::SqliteReaders;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -61,6 +64,8 @@ struct Inner {
     /// Workspace id -> its integer key. Keys never change once assigned (workspaces are
     /// never deleted), so a cached key is never stale.
     workspace_keys: std::sync::RwLock<std::collections::HashMap<String, i64>>,
+    /// How side-table filters were joined lately (see `read::SideModes`).
+    side_modes: read::SideModes,
 }
 
 impl std::fmt::Debug for Store {
@@ -71,8 +76,12 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Readers of a SQLite file: WAL lets them run beside the single writer.
-const SQLITE_READERS: u32 = 8;
+/// Readers of a SQLite file: WAL lets them run beside the single writer. The data API's
+/// pages have their own readers (see `sqlite_read`); these serve everything else.
+const SQLITE_READERS: u32 = 4;
+/// Connections reading the data API's pages: a few per core keep the cores busy while one
+/// waits on the disk, and each holds at most a small page cache.
+const SQLITE_PAGE_READERS: usize = 8;
 const POSTGRES_CONNECTIONS: u32 = 16;
 
 impl Store {
@@ -101,6 +110,7 @@ impl Store {
                 db,
                 keys,
                 workspace_keys: Default::default(),
+                side_modes: Default::default(),
             }),
         })
     }
@@ -168,7 +178,7 @@ impl Store {
     /// Closes the pools (waits for connections in use to be returned).
     pub async fn close(&self) {
         match &self.inner.db {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }
@@ -220,6 +230,7 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         return Ok(Db::Sqlite {
             writer: pool.clone(),
             reader: pool,
+            pages: None,
         });
     }
     let writer = SqlitePoolOptions::new()
@@ -231,12 +242,17 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         .run(&writer)
         .await
         .map_err(StoreError::Migration)?;
+    let pages = SqliteReaders::new(options.get_filename().to_owned(), SQLITE_PAGE_READERS);
     let reader = SqlitePoolOptions::new()
         .max_connections(SQLITE_READERS)
         .acquire_timeout(Duration::from_secs(30))
         .connect_with(options)
         .await?;
-    Ok(Db::Sqlite { writer, reader })
+    Ok(Db::Sqlite {
+        writer,
+        reader,
+        pages: Some(pages),
+    })
 }
 
 /// The stable `document_id` of a row: a UUID v5 of the integration, the resource and the

@@ -11,12 +11,14 @@ use crate::Store;
 use crate::db::{Arg, Backend, placeholders};
 use crate::error::StoreError;
 use crate::model::EntityCounts;
+use crate::paging::PagedQuery;
 use crate::query::{
     ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, Grant, LeadFilter, LeadOrder,
     LeadsQuery, Page, PageRequest, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserOrder,
     UsersQuery,
 };
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, UserRow};
+use crate::sqlite_read::{Count, PageRow};
 use crate::write::{
     CONTACT_COLUMNS, LEAD_COLUMNS, PIPELINE_COLUMNS, USER_COLUMNS, normalize_email, normalize_phone,
 };
@@ -151,12 +153,43 @@ struct TagFilter<'f> {
 /// of the parent table and probes the side table per row, stopping at the page's end (fast
 /// when many match). The store counts matches up to [`COMMON_SIDE_ROWS`] to choose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SideMode {
+pub(crate) enum SideMode {
     In,
     Exists,
 }
 
 const COMMON_SIDE_ROWS: i64 = 10_000;
+
+/// The side modes chosen lately, per condition. Counting up to [`COMMON_SIDE_ROWS`] costs
+/// more than the page read it decides (a third of a millisecond for a common tag), and the
+/// answer changes only as the data does; a stale answer makes a read slower, never wrong.
+/// So it is kept for a minute.
+#[derive(Debug, Default)]
+pub(crate) struct SideModes {
+    known: parking_lot::Mutex<std::collections::HashMap<String, (SideMode, std::time::Instant)>>,
+}
+
+impl SideModes {
+    const FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+    const MAX_KNOWN: usize = 10_000;
+
+    fn get(&self, key: &str) -> Option<SideMode> {
+        let known = self.known.lock();
+        let (mode, at) = known.get(key)?;
+        (at.elapsed() < Self::FRESH_FOR).then_some(*mode)
+    }
+
+    fn insert(&self, key: String, mode: SideMode) {
+        let mut known = self.known.lock();
+        if known.len() >= Self::MAX_KNOWN {
+            known.retain(|_, (_, at)| at.elapsed() < Self::FRESH_FOR);
+            if known.len() >= Self::MAX_KNOWN {
+                known.clear();
+            }
+        }
+        known.insert(key, (mode, std::time::Instant::now()));
+    }
+}
 
 /// The side-table conditions of the tag filters, in a fixed order.
 fn tag_side_conditions<'a>(f: &TagFilter<'a>) -> Vec<Where<'a>> {
@@ -233,27 +266,12 @@ fn contact_tags(f: &ContactFilter) -> TagFilter<'_> {
     }
 }
 
-/// `a DESC, b DESC`; on Postgres with SQLite's NULL placement spelled out (NULLs sort
-/// lowest), matching the `DESC NULLS LAST` indexes of the Postgres migration.
-fn order_sql(backend: Backend, terms: &[(&str, Direction)]) -> String {
-    let parts: Vec<String> = terms
-        .iter()
-        .map(|(column, direction)| match (backend, direction) {
-            (Backend::Sqlite, Direction::Asc) => format!("{column} ASC"),
-            (Backend::Sqlite, Direction::Desc) => format!("{column} DESC"),
-            (Backend::Postgres, Direction::Asc) => format!("{column} ASC NULLS FIRST"),
-            (Backend::Postgres, Direction::Desc) => format!("{column} DESC NULLS LAST"),
-        })
-        .collect();
-    parts.join(", ")
-}
-
 /// The sort terms: the chosen column, then the tie-breakers in the same direction.
-fn order_terms<'c>(
-    primary: Option<(&'c str, Direction)>,
-    default: &[(&'c str, Direction)],
-    ties: &[&'c str],
-) -> Vec<(&'c str, Direction)> {
+fn order_terms(
+    primary: Option<(&'static str, Direction)>,
+    default: &[(&'static str, Direction)],
+    ties: &[&'static str],
+) -> Vec<(&'static str, Direction)> {
     match primary {
         None => default.to_vec(),
         Some((column, direction)) => {
@@ -353,8 +371,8 @@ impl Store {
         let modes = self
             .side_modes("lead_tags", ws, lead_tags(&query.filter))
             .await?;
-        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
-        self.fetch_page(&sql, args, query.page).await
+        let paged = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
+        self.fetch_page(&paged, query.page).await
     }
 
     /// The plan the database chooses for a leads query (SQLite's `EXPLAIN QUERY PLAN`,
@@ -368,8 +386,8 @@ impl Store {
         let modes = self
             .side_modes("lead_tags", ws, lead_tags(&query.filter))
             .await?;
-        let (sql, args) = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
-        explain(self, &sql, args).await
+        let paged = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
+        explain(self, &paged.offset_statement(false), paged.offset_args()).await
     }
 
     fn leads_statement<'q>(
@@ -378,7 +396,7 @@ impl Store {
         ws: i64,
         integrations: Option<&'q [String]>,
         modes: &[SideMode],
-    ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
+    ) -> Result<PagedQuery<'q>, StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let f = &query.filter;
         let mut w = Where::new();
@@ -428,7 +446,7 @@ impl Store {
             ],
             &["lead_id", "id"],
         );
-        Ok(self.paged_statement("leads", LEAD_COLUMNS, w, &terms, limit, offset))
+        Ok(self.paged_statement::<LeadRow>("leads", w, &terms, limit, offset))
     }
 
     /// One page of contacts of a granted workspace.
@@ -441,8 +459,8 @@ impl Store {
         let modes = self
             .side_modes("contact_tags", ws, contact_tags(&query.filter))
             .await?;
-        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
-        self.fetch_page(&sql, args, query.page).await
+        let paged = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
+        self.fetch_page(&paged, query.page).await
     }
 
     /// The plan the database chooses for a contacts query.
@@ -455,8 +473,8 @@ impl Store {
         let modes = self
             .side_modes("contact_tags", ws, contact_tags(&query.filter))
             .await?;
-        let (sql, args) = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
-        explain(self, &sql, args).await
+        let paged = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
+        explain(self, &paged.offset_statement(false), paged.offset_args()).await
     }
 
     fn contacts_statement<'q>(
@@ -465,7 +483,7 @@ impl Store {
         ws: i64,
         integrations: Option<&'q [String]>,
         modes: &[SideMode],
-    ) -> Result<(String, Vec<Arg<'q>>), StoreError> {
+    ) -> Result<PagedQuery<'q>, StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let f = &query.filter;
         let mut w = Where::new();
@@ -548,7 +566,7 @@ impl Store {
             ],
             &["contact_id", "id"],
         );
-        Ok(self.paged_statement("contacts", CONTACT_COLUMNS, w, &terms, limit, offset))
+        Ok(self.paged_statement::<ContactRow>("contacts", w, &terms, limit, offset))
     }
 
     /// One page of (pipeline, status) rows of a granted workspace.
@@ -603,9 +621,8 @@ impl Store {
             ],
             &["pipeline_id", "status_id", "id"],
         );
-        let (sql, args) =
-            self.paged_statement("pipelines", PIPELINE_COLUMNS, w, &terms, limit, offset);
-        self.fetch_page(&sql, args, query.page).await
+        let paged = self.paged_statement::<PipelineRow>("pipelines", w, &terms, limit, offset);
+        self.fetch_page(&paged, query.page).await
     }
 
     /// One page of users of a granted workspace.
@@ -649,8 +666,8 @@ impl Store {
             &[("user_id", Direction::Asc), ("id", Direction::Asc)],
             &["user_id", "id"],
         );
-        let (sql, args) = self.paged_statement("users", USER_COLUMNS, w, &terms, limit, offset);
-        self.fetch_page(&sql, args, query.page).await
+        let paged = self.paged_statement::<UserRow>("users", w, &terms, limit, offset);
+        self.fetch_page(&paged, query.page).await
     }
 
     /// For each tag condition, whether it matches many rows of the workspace (then `EXISTS`)
@@ -661,10 +678,6 @@ impl Store {
         ws: i64,
         tags: TagFilter<'_>,
     ) -> Result<Vec<SideMode>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Count {
-            n: i64,
-        }
         let mut modes = Vec::new();
         for inner in tag_side_conditions(&tags) {
             let sql = format!(
@@ -673,45 +686,50 @@ impl Store {
             );
             let mut args = vec![Arg::int(ws)];
             args.extend(inner.args);
-            let count: Option<Count> = self.db().fetch_optional(&sql, args).await?;
-            let common = count.is_some_and(|c| c.n >= COMMON_SIDE_ROWS);
-            modes.push(if common {
+            let key = format!("{sql}\u{0}{args:?}");
+            if let Some(mode) = self.inner.side_modes.get(&key) {
+                modes.push(mode);
+                continue;
+            }
+            let count: Vec<Count> = self.db().fetch_rows(&sql, args).await?;
+            let common = count.first().is_some_and(|c| c.n >= COMMON_SIDE_ROWS);
+            let mode = if common {
                 SideMode::Exists
             } else {
                 SideMode::In
-            });
+            };
+            self.inner.side_modes.insert(key, mode);
+            modes.push(mode);
         }
         Ok(modes)
     }
 
-    fn paged_statement<'q>(
+    fn paged_statement<'q, T: PageRow>(
         &self,
-        table: &str,
-        column_list: &[&str],
-        mut w: Where<'q>,
-        terms: &[(&str, Direction)],
+        table: &'static str,
+        w: Where<'q>,
+        terms: &[(&'static str, Direction)],
         limit: i64,
         offset: i64,
-    ) -> (String, Vec<Arg<'q>>) {
-        let order = order_sql(self.backend(), terms);
-        let sql = format!(
-            "SELECT {} FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {} ORDER BY {order} LIMIT ? OFFSET ?) \
-             ORDER BY {order}",
-            columns(column_list),
-            w.sql()
-        );
-        w.args.push(Arg::int(limit + 1));
-        w.args.push(Arg::int(offset));
-        (sql, w.args)
+    ) -> PagedQuery<'q> {
+        PagedQuery {
+            table,
+            columns: T::COLUMNS,
+            filter: w.sql(),
+            args: w.args,
+            order: terms.to_vec(),
+            limit,
+            offset,
+            backend: self.backend(),
+        }
     }
 
-    async fn fetch_page<T: crate::db::Record>(
+    async fn fetch_page<T: crate::db::Record + PageRow>(
         &self,
-        sql: &str,
-        args: Vec<Arg<'_>>,
+        query: &PagedQuery<'_>,
         page: PageRequest,
     ) -> Result<Page<T>, StoreError> {
-        let rows: Vec<T> = self.db().fetch_all(sql, args).await?;
+        let rows: Vec<T> = self.db().fetch_page(query).await?;
         Ok(into_page(rows, page))
     }
 

@@ -390,18 +390,73 @@ async fn every_lead_order_is_total_in_both_directions(t: &TestStore) {
                 order: Some((order, direction)),
                 ..lead_query(LeadFilter::default())
             };
-            let got: Vec<(String, i64)> = all_pages(s, &g, &q, 1000)
-                .await
-                .iter()
-                .map(|r| (r.tenancy.integration_id.clone(), r.lead_id))
-                .collect();
-            assert_eq!(
-                got,
-                expected_leads(&all, &q),
-                "order {order:?} {direction:?}"
-            );
+            // One page, then small pages twice: the second crawl starts each page from the
+            // boundaries the first one left (keyset), and must return the same rows.
+            for (limit, pass) in [(1000, 1), (7, 1), (7, 2)] {
+                let got: Vec<(String, i64)> = all_pages(s, &g, &q, limit)
+                    .await
+                    .iter()
+                    .map(|r| (r.tenancy.integration_id.clone(), r.lead_id))
+                    .collect();
+                assert_eq!(
+                    got,
+                    expected_leads(&all, &q),
+                    "order {order:?} {direction:?}, limit {limit}, pass {pass}"
+                );
+            }
         }
     }
+}
+
+/// Pages remembered by a reader are not reused once the data changed: rows written between
+/// two crawls (in the middle of the order, and with no created_at) appear in the second.
+async fn pages_follow_writes_between_crawls(t: &TestStore) {
+    let s = &t.store;
+    let mut all = seed_leads(s).await;
+    let g = grant(&["ws-a1"]);
+    let q = lead_query(LeadFilter::default());
+    for limit in [7, 7, 50] {
+        let got: Vec<(String, i64)> = all_pages(s, &g, &q, limit)
+            .await
+            .iter()
+            .map(|r| (r.tenancy.integration_id.clone(), r.lead_id))
+            .collect();
+        assert_eq!(got, expected_leads(&all, &q), "limit {limit} before");
+    }
+    let ten = tenancy("org-a", "ws-a1", "int-a1");
+    let added: Vec<LeadRow> = (1000..1040).map(|id| lead(&ten, id)).collect();
+    s.write_leads(&ten, &added, None).await.unwrap();
+    all.extend(added);
+    for limit in [7, 50] {
+        let got: Vec<(String, i64)> = all_pages(s, &g, &q, limit)
+            .await
+            .iter()
+            .map(|r| (r.tenancy.integration_id.clone(), r.lead_id))
+            .collect();
+        assert_eq!(got, expected_leads(&all, &q), "limit {limit} after");
+    }
+    // Page 3 alone, asked again after a crawl and after a write, equals its slice.
+    let page3 = |all: &[LeadRow]| expected_leads(all, &q)[14..21].to_vec();
+    let read3 = || async {
+        s.leads(
+            &g,
+            &LeadsQuery {
+                page: page(3, 7),
+                ..q.clone()
+            },
+        )
+        .await
+        .unwrap()
+        .rows
+        .iter()
+        .map(|r| (r.tenancy.integration_id.clone(), r.lead_id))
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(read3().await, page3(&all));
+    let more: Vec<LeadRow> = (2000..2005).map(|id| lead(&ten, id)).collect();
+    s.write_leads(&ten, &more, None).await.unwrap();
+    all.extend(more);
+    assert_eq!(read3().await, page3(&all));
 }
 
 async fn paging_returns_every_lead_exactly_once(t: &TestStore) {
@@ -1087,6 +1142,7 @@ on_both!(
     every_lead_filter_matches_the_oracle,
     every_lead_order_is_total_in_both_directions,
     paging_returns_every_lead_exactly_once,
+    pages_follow_writes_between_crawls,
     returned_lead_rows_are_complete,
     every_contact_filter_matches_the_oracle,
     pipelines_filters_and_default_order,

@@ -1,0 +1,702 @@
+//! The data API's SQLite reads on plain `rusqlite` connections, run on tokio's blocking pool.
+//!
+//! sqlx runs each SQLite connection on its own thread and hands every result row across a
+//! channel to the async caller; on a page of 100 rows those hand-offs (and the per-column
+//! copies behind them) cost more than the query. Here a whole page is read in one blocking
+//! call: one thread hop per page. Both libraries link the same SQLite (`libsqlite3-sys`), so
+//! these readers see the file exactly as sqlx's writer leaves it (WAL, same pragmas).
+//!
+//! Only the data API's reads come here; everything else stays on sqlx. Each connection
+//! remembers where the pages it served start, for keyset reads of the same and next pages
+//! (see `paging`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use rusqlite::types::Value;
+use rusqlite::{Connection, OpenFlags, Row};
+use tokio::sync::Semaphore;
+
+use crate::db::Arg;
+use crate::paging::PagedQuery;
+use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTenancy, UserRow};
+
+/// Prepared statements kept per connection. A page query's text depends on which filters
+/// are present (and on the length of id lists), so the data API produces a few dozen
+/// distinct statements in steady use.
+const STATEMENT_CACHE: usize = 128;
+
+/// Page cache per reader connection, in KiB (SQLite's negative `cache_size`). Small on
+/// purpose: the OS page cache holds the file once for all connections, and the server's
+/// memory stays bounded by readers x this.
+const READER_CACHE_KIB: u32 = 8 * 1024;
+
+/// A pool of read-only connections to one SQLite file.
+pub(crate) struct SqliteReaders {
+    path: PathBuf,
+    idle: Mutex<Vec<Reader>>,
+    permits: Semaphore,
+}
+
+/// One connection and the page boundaries it has seen (see `paging`).
+struct Reader {
+    connection: Connection,
+    /// `PRAGMA data_version` when `boundaries` were recorded: it changes on this connection
+    /// whenever another connection (or process) commits, so a boundary is only used while
+    /// the data it was read from is unchanged.
+    data_version: i64,
+    /// Per query shape (statement and arguments, without limit and offset): offset -> the
+    /// sort key of the row at that offset.
+    boundaries: HashMap<Shape, BTreeMap<i64, Vec<Value>>>,
+    /// Statement texts by number, so that a shape holds a number, not a kilobyte of SQL.
+    statements: HashMap<String, usize>,
+    remembered: usize,
+    /// Pages answered from a boundary (for tests and debugging).
+    keyset_pages: u64,
+}
+
+/// A page query without its limit and offset: its statement's number in
+/// [`Reader::statements`] and its arguments, as text.
+type Shape = (usize, String);
+
+/// Boundaries one connection remembers before it forgets them all (~2 MiB at most).
+const MAX_BOUNDARIES: usize = 10_000;
+
+impl std::fmt::Debug for SqliteReaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteReaders")
+            .field("path", &self.path)
+            .field("idle", &self.idle.lock().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteReaders {
+    pub(crate) fn new(path: PathBuf, connections: usize) -> Arc<Self> {
+        Arc::new(SqliteReaders {
+            path,
+            idle: Mutex::new(Vec::with_capacity(connections)),
+            permits: Semaphore::new(connections),
+        })
+    }
+
+    /// Runs `sql` with `args` and decodes every row, on a connection of the pool.
+    pub(crate) async fn fetch_all<T: PageRow>(
+        self: &Arc<Self>,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+    ) -> Result<Vec<T>, rusqlite::Error> {
+        let params: Vec<Value> = args.into_iter().map(owned_value).collect();
+        let sql = sql.to_owned();
+        self.with_reader(move |reader| {
+            let mut statement = reader.connection.prepare_cached(&sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(&params))?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(T::from_sqlite(&mut Columns { row, next: 0 })?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// One page (its rows plus the one after, if any), starting from a remembered boundary
+    /// when this connection has one at or before the page for unchanged data.
+    pub(crate) async fn fetch_page<T: PageRow>(
+        self: &Arc<Self>,
+        query: &PagedQuery<'_>,
+    ) -> Result<Vec<T>, rusqlite::Error> {
+        let page = PageStatements::new(query);
+        self.with_reader(move |reader| reader.page(&page)).await
+    }
+
+    async fn with_reader<R: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&mut Reader) -> Result<R, rusqlite::Error> + Send + 'static,
+    ) -> Result<R, rusqlite::Error> {
+        // The semaphore is never closed, but a read must not panic on it either way.
+        let Ok(_permit) = self.permits.acquire().await else {
+            return Err(rusqlite::Error::InvalidQuery);
+        };
+        let readers = Arc::clone(self);
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut reader = match readers.idle.lock().pop() {
+                Some(reader) => reader,
+                None => readers.open()?,
+            };
+            let result = work(&mut reader);
+            readers.idle.lock().push(reader);
+            result
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(join) => Err(rusqlite::Error::ToSqlConversionFailure(Box::new(join))),
+        }
+    }
+
+    fn open(&self) -> Result<Reader, rusqlite::Error> {
+        let connection = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI,
+        )?;
+        connection.busy_timeout(Duration::from_secs(10))?;
+        // `query_only`: these connections can never write, whatever SQL reaches them.
+        // No `mmap_size`: mapped pages count towards the server's resident memory once per
+        // connection; reads through the OS page cache cost a copy, not more memory.
+        connection.execute_batch(&format!(
+            "PRAGMA query_only = ON; PRAGMA cache_size = -{READER_CACHE_KIB}; \
+             PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0;"
+        ))?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(Reader {
+            connection,
+            data_version: -1,
+            boundaries: HashMap::new(),
+            statements: HashMap::new(),
+            remembered: 0,
+            keyset_pages: 0,
+        })
+    }
+}
+
+/// A page read prepared for the blocking thread: owned text and values.
+struct PageStatements {
+    offset_sql: String,
+    keyset_sql: Option<String>,
+    filter_args: Vec<Value>,
+    key_columns: usize,
+    limit: i64,
+    offset: i64,
+}
+
+impl PageStatements {
+    fn new(query: &PagedQuery<'_>) -> Self {
+        PageStatements {
+            offset_sql: query.offset_statement(true),
+            keyset_sql: query.keyset_statement(),
+            filter_args: query.args.iter().cloned().map(owned_value).collect(),
+            key_columns: query.order.len(),
+            limit: query.limit,
+            offset: query.offset,
+        }
+    }
+}
+
+impl Reader {
+    fn page<T: PageRow>(&mut self, page: &PageStatements) -> Result<Vec<T>, rusqlite::Error> {
+        let data_version: i64 = self
+            .connection
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |row| row.get(0))?;
+        if data_version != self.data_version || self.remembered >= MAX_BOUNDARIES {
+            self.forget();
+            self.data_version = data_version;
+        }
+        let statement = match self.statements.get(&page.offset_sql) {
+            Some(number) => *number,
+            None => {
+                let number = self.statements.len();
+                self.statements.insert(page.offset_sql.clone(), number);
+                number
+            }
+        };
+        let shape = (statement, format!("{:?}", page.filter_args));
+        let start = self
+            .boundaries
+            .get(&shape)
+            .and_then(|known| known.range(..=page.offset).next_back())
+            .map(|(at, key)| (*at, key.clone()));
+        let fetched = match (&page.keyset_sql, start) {
+            (Some(sql), Some((at, key))) => {
+                let mut params = page.filter_args.clone();
+                params.extend(key);
+                params.push(Value::Integer(page.limit + 1));
+                params.push(Value::Integer(page.offset - at));
+                let rows = self.rows::<T>(sql, &params, page.key_columns)?;
+                // Short: the end of the listing, or (descending) rows with a NULL leading
+                // sort column, which the keyset comparison leaves out. OFFSET decides.
+                let full = i64::try_from(rows.len()).is_ok_and(|n| n > page.limit);
+                self.keyset_pages += u64::from(full);
+                full.then_some(rows)
+            }
+            _ => None,
+        };
+        let rows = match fetched {
+            Some(rows) => rows,
+            None => {
+                let mut params = page.filter_args.clone();
+                params.push(Value::Integer(page.limit + 1));
+                params.push(Value::Integer(page.offset));
+                self.rows::<T>(&page.offset_sql, &params, page.key_columns)?
+            }
+        };
+        if page.keyset_sql.is_some() {
+            self.remember(shape, page, &rows);
+        }
+        Ok(rows.into_iter().map(|(row, _)| row).collect())
+    }
+
+    fn rows<T: PageRow>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        key_columns: usize,
+    ) -> Result<Vec<(T, Vec<Value>)>, rusqlite::Error> {
+        let mut statement = self.connection.prepare_cached(sql)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            let mut columns = Columns { row, next: 0 };
+            let decoded = T::from_sqlite(&mut columns)?;
+            let mut key = Vec::with_capacity(key_columns);
+            for _ in 0..key_columns {
+                key.push(columns.take::<Value>()?);
+            }
+            out.push((decoded, key));
+        }
+        Ok(out)
+    }
+
+    fn forget(&mut self) {
+        self.boundaries.clear();
+        self.statements.clear();
+        self.remembered = 0;
+    }
+
+    /// Remembers where this page (unless it is the first: OFFSET 0 costs nothing) and the
+    /// next one start. Keys with a NULL are not usable by the row-value comparison.
+    fn remember<T>(&mut self, shape: Shape, page: &PageStatements, rows: &[(T, Vec<Value>)]) {
+        let usable = |key: &Vec<Value>| !key.iter().any(|v| matches!(v, Value::Null));
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let starts = [(0, page.offset), (limit, page.offset + page.limit)];
+        let mut new = starts
+            .iter()
+            .filter(|(index, at)| *at > 0 && rows.get(*index).is_some_and(|(_, key)| usable(key)))
+            .peekable();
+        if new.peek().is_none() {
+            return;
+        }
+        let known = self.boundaries.entry(shape).or_default();
+        for (index, at) in new {
+            if let Some((_, key)) = rows.get(*index)
+                && known.insert(*at, key.clone()).is_none()
+            {
+                self.remembered += 1;
+            }
+        }
+    }
+}
+
+fn owned_value(arg: Arg<'_>) -> Value {
+    match arg {
+        Arg::Int(Some(v)) => Value::Integer(v),
+        Arg::Text(Some(v)) => Value::Text(v.into_owned()),
+        Arg::Bool(v) => Value::Integer(i64::from(v)),
+        Arg::Bytes(Some(v)) => Value::Blob(v),
+        Arg::Int(None) | Arg::Text(None) | Arg::Bytes(None) => Value::Null,
+    }
+}
+
+/// Reads a row's columns in order: a type's decoder and its [`PageRow::COLUMNS`] list the
+/// columns in the same order, so no column is looked up by name.
+pub(crate) struct Columns<'r, 's> {
+    row: &'r Row<'s>,
+    next: usize,
+}
+
+impl Columns<'_, '_> {
+    fn take<T: rusqlite::types::FromSql>(&mut self) -> Result<T, rusqlite::Error> {
+        let value = self.row.get(self.next);
+        self.next += 1;
+        value
+    }
+}
+
+/// A row type the SQLite readers can decode.
+pub(crate) trait PageRow: Send + 'static {
+    /// The columns to select, in the order [`PageRow::from_sqlite`] reads them.
+    const COLUMNS: &'static [&'static str];
+    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error>
+    where
+        Self: Sized;
+}
+
+/// A single `n` column (counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub(crate) struct Count {
+    pub n: i64,
+}
+
+impl PageRow for Count {
+    const COLUMNS: &'static [&'static str] = &["n"];
+    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+        Ok(Count { n: c.take()? })
+    }
+}
+
+fn tenancy(c: &mut Columns<'_, '_>) -> Result<RowTenancy, rusqlite::Error> {
+    Ok(RowTenancy {
+        integration_id: c.take()?,
+        workspace_id: c.take()?,
+        organization_id: c.take()?,
+    })
+}
+
+impl PageRow for LeadRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "lead_id",
+        "lead_name",
+        "status_id",
+        "price",
+        "responsible_user_id",
+        "group_id",
+        "pipeline_id",
+        "loss_reason_id",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "closest_task_at",
+        "is_deleted",
+        "custom_fields_values",
+        "score",
+        "account_id",
+        "labor_cost",
+        "source_id",
+        "source_name",
+        "tags",
+        "contacts_ids",
+        "loss_reason",
+        "tag_id",
+        "tag_name",
+        "tag_color",
+        "tag_id_first",
+        "tag_name_first",
+        "tag_color_first",
+        "integration_id",
+        "workspace_id",
+        "organization_id",
+        "document_id",
+        "inserted_at",
+        "company_id",
+        "status_name",
+        "pipeline_name",
+    ];
+    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+        Ok(LeadRow {
+            lead_id: c.take()?,
+            lead_name: c.take()?,
+            status_id: c.take()?,
+            price: c.take()?,
+            responsible_user_id: c.take()?,
+            group_id: c.take()?,
+            pipeline_id: c.take()?,
+            loss_reason_id: c.take()?,
+            created_by: c.take()?,
+            updated_by: c.take()?,
+            created_at: c.take()?,
+            updated_at: c.take()?,
+            closed_at: c.take()?,
+            closest_task_at: c.take()?,
+            is_deleted: c.take()?,
+            custom_fields_values: c.take()?,
+            score: c.take()?,
+            account_id: c.take()?,
+            labor_cost: c.take()?,
+            source_id: c.take()?,
+            source_name: c.take()?,
+            tags: c.take()?,
+            contacts_ids: c.take()?,
+            loss_reason: c.take()?,
+            tag_id: c.take()?,
+            tag_name: c.take()?,
+            tag_color: c.take()?,
+            tag_id_first: c.take()?,
+            tag_name_first: c.take()?,
+            tag_color_first: c.take()?,
+            tenancy: tenancy(c)?,
+            document_id: c.take()?,
+            inserted_at: c.take()?,
+            company_id: c.take()?,
+            status_name: c.take()?,
+            pipeline_name: c.take()?,
+            tag_list: Vec::new(),
+        })
+    }
+}
+
+impl PageRow for ContactRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "contact_id",
+        "contact_name",
+        "first_name",
+        "last_name",
+        "responsible_user_id",
+        "group_id",
+        "created_by",
+        "updated_by",
+        "created_at",
+        "updated_at",
+        "closest_task_at",
+        "is_deleted",
+        "is_unsorted",
+        "custom_fields_values",
+        "account_id",
+        "email",
+        "phone",
+        "emails",
+        "phones",
+        "company_id",
+        "leads_ids",
+        "tags",
+        "tag_id",
+        "tag_name",
+        "tag_color",
+        "tag_id_first",
+        "tag_name_first",
+        "tag_color_first",
+        "integration_id",
+        "workspace_id",
+        "organization_id",
+        "document_id",
+        "inserted_at",
+    ];
+    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+        Ok(ContactRow {
+            contact_id: c.take()?,
+            contact_name: c.take()?,
+            first_name: c.take()?,
+            last_name: c.take()?,
+            responsible_user_id: c.take()?,
+            group_id: c.take()?,
+            created_by: c.take()?,
+            updated_by: c.take()?,
+            created_at: c.take()?,
+            updated_at: c.take()?,
+            closest_task_at: c.take()?,
+            is_deleted: c.take()?,
+            is_unsorted: c.take()?,
+            custom_fields_values: c.take()?,
+            account_id: c.take()?,
+            email: c.take()?,
+            phone: c.take()?,
+            emails: c.take()?,
+            phones: c.take()?,
+            company_id: c.take()?,
+            leads_ids: c.take()?,
+            tags: c.take()?,
+            tag_id: c.take()?,
+            tag_name: c.take()?,
+            tag_color: c.take()?,
+            tag_id_first: c.take()?,
+            tag_name_first: c.take()?,
+            tag_color_first: c.take()?,
+            tenancy: tenancy(c)?,
+            document_id: c.take()?,
+            inserted_at: c.take()?,
+            tag_list: Vec::new(),
+            email_list: Vec::new(),
+            phone_list: Vec::new(),
+            lead_id_list: Vec::new(),
+        })
+    }
+}
+
+impl PageRow for PipelineRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "pipeline_id",
+        "pipeline_name",
+        "pipeline_sort",
+        "status_id",
+        "status_name",
+        "sort",
+        "is_editable",
+        "color",
+        "status_type",
+        "integration_id",
+        "workspace_id",
+        "organization_id",
+        "document_id",
+        "inserted_at",
+        "is_main",
+        "is_archive",
+    ];
+    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+        Ok(PipelineRow {
+            pipeline_id: c.take()?,
+            pipeline_name: c.take()?,
+            pipeline_sort: c.take()?,
+            status_id: c.take()?,
+            status_name: c.take()?,
+            sort: c.take()?,
+            is_editable: c.take()?,
+            color: c.take()?,
+            status_type: c.take()?,
+            tenancy: tenancy(c)?,
+            document_id: c.take()?,
+            inserted_at: c.take()?,
+            is_main: c.take()?,
+            is_archive: c.take()?,
+        })
+    }
+}
+
+impl PageRow for UserRow {
+    const COLUMNS: &'static [&'static str] = &[
+        "user_id",
+        "user_name",
+        "email",
+        "lang",
+        "is_admin",
+        "is_free",
+        "is_active",
+        "group_id",
+        "group_name",
+        "role_id",
+        "role_name",
+        "rights",
+        "integration_id",
+        "workspace_id",
+        "organization_id",
+        "document_id",
+        "inserted_at",
+    ];
+    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+        Ok(UserRow {
+            user_id: c.take()?,
+            user_name: c.take()?,
+            email: c.take()?,
+            lang: c.take()?,
+            is_admin: c.take()?,
+            is_free: c.take()?,
+            is_active: c.take()?,
+            group_id: c.take()?,
+            group_name: c.take()?,
+            role_id: c.take()?,
+            role_name: c.take()?,
+            rights: c.take()?,
+            tenancy: tenancy(c)?,
+            document_id: c.take()?,
+            inserted_at: c.take()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
+
+    use super::*;
+    use crate::db::Backend;
+    use crate::query::Direction;
+
+    struct Id(i64);
+
+    impl PageRow for Id {
+        const COLUMNS: &'static [&'static str] = &["id"];
+        fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+            Ok(Id(c.take()?))
+        }
+    }
+
+    /// Rows 1..=60 sorted by `n` (ties: n = id / 2) with a NULL tail, in a temporary file.
+    fn readers() -> (tempfile::TempDir, Arc<SqliteReaders>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("pages.sqlite");
+        let setup = Connection::open(&path).unwrap();
+        setup
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; \
+                 CREATE TABLE t (id INTEGER PRIMARY KEY, ws INTEGER NOT NULL, n INTEGER);",
+            )
+            .unwrap();
+        for id in 1..=60_i64 {
+            let n = (id <= 55).then_some(id / 2);
+            setup
+                .execute("INSERT INTO t (id, ws, n) VALUES (?1, 1, ?2)", (id, n))
+                .unwrap();
+        }
+        (dir, SqliteReaders::new(path, 1))
+    }
+
+    fn page(reader: &mut Reader, offset: i64) -> Vec<i64> {
+        let query = PagedQuery {
+            table: "t",
+            columns: Id::COLUMNS,
+            filter: "ws = ?".to_owned(),
+            args: vec![Arg::int(1)],
+            order: vec![("n", Direction::Desc), ("id", Direction::Desc)],
+            limit: 10,
+            offset,
+            backend: Backend::Sqlite,
+        };
+        let rows: Vec<Id> = reader.page(&PageStatements::new(&query)).unwrap();
+        rows.iter().map(|r| r.0).collect()
+    }
+
+    /// The rows OFFSET gives, on a reader that remembers nothing.
+    fn by_offset(offset: i64) -> Vec<i64> {
+        let (_dir, fresh) = readers();
+        let mut plain = fresh.open().unwrap();
+        let rows = page(&mut plain, offset);
+        assert_eq!(plain.keyset_pages, 0);
+        rows
+    }
+
+    #[test]
+    fn remembered_boundaries_give_the_offset_rows() {
+        let (_dir, readers) = readers();
+        let mut reader = readers.open().unwrap();
+        let offsets = [0, 10, 20, 30, 40, 50];
+        for offset in offsets {
+            assert_eq!(
+                page(&mut reader, offset),
+                by_offset(offset),
+                "crawl, offset {offset}"
+            );
+        }
+        // Each page after the first started where the one before it ended, except the last
+        // one, which reaches the NULL tail (short by keyset, so read again by OFFSET).
+        assert_eq!(reader.keyset_pages, 4);
+        for offset in offsets {
+            assert_eq!(
+                page(&mut reader, offset),
+                by_offset(offset),
+                "again, offset {offset}"
+            );
+        }
+        // Again: the same four (the first page is read by OFFSET 0, which costs nothing).
+        assert_eq!(reader.keyset_pages, 4 + 4);
+        // A page between boundaries starts from the nearest one before it.
+        let before = reader.keyset_pages;
+        assert_eq!(page(&mut reader, 25), by_offset(25));
+        assert_eq!(reader.keyset_pages, before + 1);
+    }
+
+    #[test]
+    fn a_commit_elsewhere_forgets_the_boundaries() {
+        let (dir, readers) = readers();
+        let mut reader = readers.open().unwrap();
+        let first = page(&mut reader, 0);
+        page(&mut reader, 10);
+        let writer = Connection::open(dir.path().join("pages.sqlite")).unwrap();
+        writer
+            .execute("INSERT INTO t (id, ws, n) VALUES (100, 1, 1000)", ())
+            .unwrap();
+        let keyset_before = reader.keyset_pages;
+        let after = page(&mut reader, 10);
+        assert_eq!(
+            reader.keyset_pages, keyset_before,
+            "a stale boundary was used"
+        );
+        // The new row sorts first, so everything moved down by one.
+        assert_eq!(after[0], first[9]);
+    }
+}
