@@ -988,10 +988,31 @@ async fn the_published_example_requests_return_200(w: &World) {
     }
 }
 
+/// A published page, from the verbatim copies in `tests/fixtures` (so a clone alone runs
+/// the tests; `fixtures_are_the_published_pages` keeps them equal to `shared/seeds`).
 fn seed_path(name: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/seeds")
+        .join("tests/fixtures")
         .join(name)
+}
+
+#[test]
+fn fixtures_are_the_published_pages() {
+    let seeds = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/seeds");
+    if !seeds.is_dir() {
+        eprintln!("skipped: ../shared/seeds not found beside the repository");
+        return;
+    }
+    for name in [
+        "v4-data-api-kommo-leads.txt",
+        "v4-data-api-kommo-pipelines.txt",
+    ] {
+        assert_eq!(
+            std::fs::read(seed_path(name)).unwrap(),
+            std::fs::read(seeds.join(name)).unwrap(),
+            "tests/fixtures/{name} differs from shared/seeds/{name}"
+        );
+    }
 }
 
 fn json_type(v: &Value) -> &'static str {
