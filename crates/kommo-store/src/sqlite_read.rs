@@ -165,6 +165,16 @@ impl SqliteReaders {
     }
 }
 
+/// Rows allocated up front for a page (the API clamps `limit` to 5,000).
+const MAX_PREALLOCATED_ROWS: usize = 5_001;
+
+/// A page's rows, with the sort keys of its first row and of the row after it.
+struct Fetched<T> {
+    rows: Vec<T>,
+    first_key: Option<Vec<Value>>,
+    next_key: Option<Vec<Value>>,
+}
+
 /// A page read prepared for the blocking thread: owned text and values.
 struct PageStatements {
     offset_sql: String,
@@ -218,47 +228,62 @@ impl Reader {
                 params.extend(key);
                 params.push(Value::Integer(page.limit + 1));
                 params.push(Value::Integer(page.offset - at));
-                let rows = self.rows::<T>(sql, &params, page.key_columns)?;
+                let fetched = self.rows::<T>(sql, &params, page)?;
                 // Short: the end of the listing, or (descending) rows with a NULL leading
                 // sort column, which the keyset comparison leaves out. OFFSET decides.
-                let full = i64::try_from(rows.len()).is_ok_and(|n| n > page.limit);
+                let full = i64::try_from(fetched.rows.len()).is_ok_and(|n| n > page.limit);
                 self.keyset_pages += u64::from(full);
-                full.then_some(rows)
+                full.then_some(fetched)
             }
             _ => None,
         };
-        let rows = match fetched {
-            Some(rows) => rows,
+        let fetched = match fetched {
+            Some(fetched) => fetched,
             None => {
                 let mut params = page.filter_args.clone();
                 params.push(Value::Integer(page.limit + 1));
                 params.push(Value::Integer(page.offset));
-                self.rows::<T>(&page.offset_sql, &params, page.key_columns)?
+                self.rows::<T>(&page.offset_sql, &params, page)?
             }
         };
         if page.keyset_sql.is_some() {
-            self.remember(shape, page, &rows);
+            self.remember(shape, page, &fetched);
         }
-        Ok(rows.into_iter().map(|(row, _)| row).collect())
+        Ok(fetched.rows)
     }
 
+    /// Runs a page statement. The sort keys are read only where a page starts: the first
+    /// row and the one after the page.
     fn rows<T: PageRow>(
         &self,
         sql: &str,
         params: &[Value],
-        key_columns: usize,
-    ) -> Result<Vec<(T, Vec<Value>)>, rusqlite::Error> {
+        page: &PageStatements,
+    ) -> Result<Fetched<T>, rusqlite::Error> {
         let mut statement = self.connection.prepare_cached(sql)?;
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-        let mut out = Vec::new();
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let mut out = Fetched {
+            rows: Vec::with_capacity(limit.saturating_add(1).min(MAX_PREALLOCATED_ROWS)),
+            first_key: None,
+            next_key: None,
+        };
         while let Some(row) = rows.next()? {
             let mut columns = Columns { row, next: 0 };
             let decoded = T::from_sqlite(&mut columns)?;
-            let mut key = Vec::with_capacity(key_columns);
-            for _ in 0..key_columns {
-                key.push(columns.take::<Value>()?);
+            let index = out.rows.len();
+            if index == 0 || index == limit {
+                let mut key = Vec::with_capacity(page.key_columns);
+                for _ in 0..page.key_columns {
+                    key.push(columns.take::<Value>()?);
+                }
+                if index == 0 {
+                    out.first_key = Some(key);
+                } else {
+                    out.next_key = Some(key);
+                }
             }
-            out.push((decoded, key));
+            out.rows.push(decoded);
         }
         Ok(out)
     }
@@ -271,22 +296,23 @@ impl Reader {
 
     /// Remembers where this page (unless it is the first: OFFSET 0 costs nothing) and the
     /// next one start. Keys with a NULL are not usable by the row-value comparison.
-    fn remember<T>(&mut self, shape: Shape, page: &PageStatements, rows: &[(T, Vec<Value>)]) {
+    fn remember<T>(&mut self, shape: Shape, page: &PageStatements, fetched: &Fetched<T>) {
         let usable = |key: &Vec<Value>| !key.iter().any(|v| matches!(v, Value::Null));
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let starts = [(0, page.offset), (limit, page.offset + page.limit)];
+        let starts = [
+            (page.offset, &fetched.first_key),
+            (page.offset + page.limit, &fetched.next_key),
+        ];
         let mut new = starts
-            .iter()
-            .filter(|(index, at)| *at > 0 && rows.get(*index).is_some_and(|(_, key)| usable(key)))
+            .into_iter()
+            .filter_map(|(at, key)| Some((at, key.as_ref()?)))
+            .filter(|(at, key)| *at > 0 && usable(key))
             .peekable();
         if new.peek().is_none() {
             return;
         }
         let known = self.boundaries.entry(shape).or_default();
-        for (index, at) in new {
-            if let Some((_, key)) = rows.get(*index)
-                && known.insert(*at, key.clone()).is_none()
-            {
+        for (at, key) in new {
+            if known.insert(at, key.clone()).is_none() {
                 self.remembered += 1;
             }
         }
