@@ -374,246 +374,56 @@ fn tenancy(c: &mut Columns<'_, '_>) -> Result<RowTenancy, rusqlite::Error> {
     })
 }
 
-impl PageRow for LeadRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "lead_id",
-        "lead_name",
-        "status_id",
-        "price",
-        "responsible_user_id",
-        "group_id",
-        "pipeline_id",
-        "loss_reason_id",
-        "created_by",
-        "updated_by",
-        "created_at",
-        "updated_at",
-        "closed_at",
-        "closest_task_at",
-        "is_deleted",
-        "custom_fields_values",
-        "score",
-        "account_id",
-        "labor_cost",
-        "source_id",
-        "source_name",
-        "tags",
-        "contacts_ids",
-        "loss_reason",
-        "tag_id",
-        "tag_name",
-        "tag_color",
-        "tag_id_first",
-        "tag_name_first",
-        "tag_color_first",
-        "integration_id",
-        "workspace_id",
-        "organization_id",
-        "document_id",
-        "inserted_at",
-        "company_id",
-        "status_name",
-        "pipeline_name",
-    ];
-    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
-        Ok(LeadRow {
-            lead_id: c.take()?,
-            lead_name: c.take()?,
-            status_id: c.take()?,
-            price: c.take()?,
-            responsible_user_id: c.take()?,
-            group_id: c.take()?,
-            pipeline_id: c.take()?,
-            loss_reason_id: c.take()?,
-            created_by: c.take()?,
-            updated_by: c.take()?,
-            created_at: c.take()?,
-            updated_at: c.take()?,
-            closed_at: c.take()?,
-            closest_task_at: c.take()?,
-            is_deleted: c.take()?,
-            custom_fields_values: c.take()?,
-            score: c.take()?,
-            account_id: c.take()?,
-            labor_cost: c.take()?,
-            source_id: c.take()?,
-            source_name: c.take()?,
-            tags: c.take()?,
-            contacts_ids: c.take()?,
-            loss_reason: c.take()?,
-            tag_id: c.take()?,
-            tag_name: c.take()?,
-            tag_color: c.take()?,
-            tag_id_first: c.take()?,
-            tag_name_first: c.take()?,
-            tag_color_first: c.take()?,
-            tenancy: tenancy(c)?,
-            document_id: c.take()?,
-            inserted_at: c.take()?,
-            company_id: c.take()?,
-            status_name: c.take()?,
-            pipeline_name: c.take()?,
-            tag_list: Vec::new(),
-        })
-    }
+/// Implements [`PageRow`] for a published row type from one list of its column fields (each
+/// column named like its field), so the selected columns and the decoder cannot disagree on
+/// order: the fields are read in the listed order, then the tenancy columns; the `skip` fields
+/// (side lists the data API leaves empty) start empty.
+macro_rules! page_row {
+    ($row:ident { $($field:ident),+ $(,)? } skip { $($skip:ident),* $(,)? }) => {
+        impl PageRow for $row {
+            const COLUMNS: &'static [&'static str] = &[
+                $(stringify!($field),)+
+                "integration_id",
+                "workspace_id",
+                "organization_id",
+            ];
+            fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
+                // Struct expressions evaluate their fields in the order written.
+                Ok($row {
+                    $($field: c.take()?,)+
+                    tenancy: tenancy(c)?,
+                    $($skip: Vec::new(),)*
+                })
+            }
+        }
+    };
 }
 
-impl PageRow for ContactRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "contact_id",
-        "contact_name",
-        "first_name",
-        "last_name",
-        "responsible_user_id",
-        "group_id",
-        "created_by",
-        "updated_by",
-        "created_at",
-        "updated_at",
-        "closest_task_at",
-        "is_deleted",
-        "is_unsorted",
-        "custom_fields_values",
-        "account_id",
-        "email",
-        "phone",
-        "emails",
-        "phones",
-        "company_id",
-        "leads_ids",
-        "tags",
-        "tag_id",
-        "tag_name",
-        "tag_color",
-        "tag_id_first",
-        "tag_name_first",
-        "tag_color_first",
-        "integration_id",
-        "workspace_id",
-        "organization_id",
-        "document_id",
-        "inserted_at",
-    ];
-    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
-        Ok(ContactRow {
-            contact_id: c.take()?,
-            contact_name: c.take()?,
-            first_name: c.take()?,
-            last_name: c.take()?,
-            responsible_user_id: c.take()?,
-            group_id: c.take()?,
-            created_by: c.take()?,
-            updated_by: c.take()?,
-            created_at: c.take()?,
-            updated_at: c.take()?,
-            closest_task_at: c.take()?,
-            is_deleted: c.take()?,
-            is_unsorted: c.take()?,
-            custom_fields_values: c.take()?,
-            account_id: c.take()?,
-            email: c.take()?,
-            phone: c.take()?,
-            emails: c.take()?,
-            phones: c.take()?,
-            company_id: c.take()?,
-            leads_ids: c.take()?,
-            tags: c.take()?,
-            tag_id: c.take()?,
-            tag_name: c.take()?,
-            tag_color: c.take()?,
-            tag_id_first: c.take()?,
-            tag_name_first: c.take()?,
-            tag_color_first: c.take()?,
-            tenancy: tenancy(c)?,
-            document_id: c.take()?,
-            inserted_at: c.take()?,
-            tag_list: Vec::new(),
-            email_list: Vec::new(),
-            phone_list: Vec::new(),
-            lead_id_list: Vec::new(),
-        })
-    }
-}
+page_row!(LeadRow {
+    lead_id, lead_name, status_id, price, responsible_user_id, group_id, pipeline_id,
+    loss_reason_id, created_by, updated_by, created_at, updated_at, closed_at, closest_task_at,
+    is_deleted, custom_fields_values, score, account_id, labor_cost, source_id, source_name,
+    tags, contacts_ids, loss_reason, tag_id, tag_name, tag_color, tag_id_first, tag_name_first,
+    tag_color_first, document_id, inserted_at, company_id, status_name, pipeline_name,
+} skip { tag_list });
 
-impl PageRow for PipelineRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "pipeline_id",
-        "pipeline_name",
-        "pipeline_sort",
-        "status_id",
-        "status_name",
-        "sort",
-        "is_editable",
-        "color",
-        "status_type",
-        "integration_id",
-        "workspace_id",
-        "organization_id",
-        "document_id",
-        "inserted_at",
-        "is_main",
-        "is_archive",
-    ];
-    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
-        Ok(PipelineRow {
-            pipeline_id: c.take()?,
-            pipeline_name: c.take()?,
-            pipeline_sort: c.take()?,
-            status_id: c.take()?,
-            status_name: c.take()?,
-            sort: c.take()?,
-            is_editable: c.take()?,
-            color: c.take()?,
-            status_type: c.take()?,
-            tenancy: tenancy(c)?,
-            document_id: c.take()?,
-            inserted_at: c.take()?,
-            is_main: c.take()?,
-            is_archive: c.take()?,
-        })
-    }
-}
+page_row!(ContactRow {
+    contact_id, contact_name, first_name, last_name, responsible_user_id, group_id, created_by,
+    updated_by, created_at, updated_at, closest_task_at, is_deleted, is_unsorted,
+    custom_fields_values, account_id, email, phone, emails, phones, company_id, leads_ids, tags,
+    tag_id, tag_name, tag_color, tag_id_first, tag_name_first, tag_color_first, document_id,
+    inserted_at,
+} skip { tag_list, email_list, phone_list, lead_id_list });
 
-impl PageRow for UserRow {
-    const COLUMNS: &'static [&'static str] = &[
-        "user_id",
-        "user_name",
-        "email",
-        "lang",
-        "is_admin",
-        "is_free",
-        "is_active",
-        "group_id",
-        "group_name",
-        "role_id",
-        "role_name",
-        "rights",
-        "integration_id",
-        "workspace_id",
-        "organization_id",
-        "document_id",
-        "inserted_at",
-    ];
-    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
-        Ok(UserRow {
-            user_id: c.take()?,
-            user_name: c.take()?,
-            email: c.take()?,
-            lang: c.take()?,
-            is_admin: c.take()?,
-            is_free: c.take()?,
-            is_active: c.take()?,
-            group_id: c.take()?,
-            group_name: c.take()?,
-            role_id: c.take()?,
-            role_name: c.take()?,
-            rights: c.take()?,
-            tenancy: tenancy(c)?,
-            document_id: c.take()?,
-            inserted_at: c.take()?,
-        })
-    }
-}
+page_row!(PipelineRow {
+    pipeline_id, pipeline_name, pipeline_sort, status_id, status_name, sort, is_editable, color,
+    status_type, document_id, inserted_at, is_main, is_archive,
+} skip {});
+
+page_row!(UserRow {
+    user_id, user_name, email, lang, is_admin, is_free, is_active, group_id, group_name, role_id,
+    role_name, rights, document_id, inserted_at,
+} skip {});
 
 #[cfg(test)]
 mod tests {
