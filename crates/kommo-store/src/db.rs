@@ -10,6 +10,7 @@ use sqlx::{Arguments as _, AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction
 
 use crate::error::StoreError;
 use crate::paging::PagedQuery;
+use crate::pg_read::PgPages;
 use crate::sqlite_read::{PageRow, SqliteReaders};
 
 /// Which database a store runs on.
@@ -41,6 +42,14 @@ impl<'a> Arg<'a> {
     pub(crate) fn string(value: String) -> Self {
         Arg::Text(Some(Cow::Owned(value)))
     }
+    pub(crate) fn into_owned(self) -> Arg<'static> {
+        match self {
+            Arg::Int(v) => Arg::Int(v),
+            Arg::Text(v) => Arg::Text(v.map(|text| Cow::Owned(text.into_owned()))),
+            Arg::Bool(v) => Arg::Bool(v),
+            Arg::Bytes(v) => Arg::Bytes(v),
+        }
+    }
 }
 
 /// Rows that decode from both drivers (anything deriving `sqlx::FromRow` with portable types).
@@ -64,7 +73,10 @@ pub(crate) enum Db {
         reader: SqlitePool,
         pages: Option<Arc<SqliteReaders>>,
     },
-    Postgres(PgPool),
+    Postgres {
+        pool: PgPool,
+        pages: Arc<PgPages>,
+    },
 }
 
 /// Rewrites `?` placeholders as `$1, $2, ...`. The SQL of this crate never has a `?` inside
@@ -98,7 +110,7 @@ fn sqlite_args(args: Vec<Arg<'_>>) -> Result<SqliteArguments, sqlx::Error> {
     Ok(out)
 }
 
-fn pg_args(args: Vec<Arg<'_>>) -> Result<PgArguments, sqlx::Error> {
+pub(crate) fn pg_args(args: Vec<Arg<'_>>) -> Result<PgArguments, sqlx::Error> {
     let mut out = PgArguments::default();
     for arg in args {
         let added = match arg {
@@ -147,7 +159,7 @@ impl Db {
     pub(crate) fn backend(&self) -> Backend {
         match self {
             Db::Sqlite { .. } => Backend::Sqlite,
-            Db::Postgres(_) => Backend::Postgres,
+            Db::Postgres { .. } => Backend::Postgres,
         }
     }
 
@@ -157,7 +169,7 @@ impl Db {
     pub(crate) async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+            Db::Postgres { pool, .. } => Tx::Postgres(pool.begin().await?),
         })
     }
 
@@ -184,7 +196,7 @@ impl Db {
     ) -> Result<Vec<T>, sqlx::Error> {
         match self {
             Db::Sqlite { reader, .. } => run_sqlite!(fetch_all, reader, sql, args),
-            Db::Postgres(pool) => run_pg!(fetch_all, pool, sql, args),
+            Db::Postgres { pool, .. } => run_pg!(fetch_all, pool, sql, args),
         }
     }
 
@@ -217,10 +229,35 @@ impl Db {
                 .fetch_page(query)
                 .await
                 .map_err(StoreError::SqliteRead),
-            _ => Ok(self
+            Db::Postgres { pool, pages } => Ok(pages.fetch_page(pool, query).await?),
+            Db::Sqlite { pages: None, .. } => Ok(self
                 .fetch_all(&query.offset_statement(false), query.offset_args())
                 .await?),
         }
+    }
+
+    /// A page of the data API as the text of a JSON array of its rows, and whether a next
+    /// page exists. SQLite's readers write the JSON from the columns; elsewhere the rows are
+    /// decoded and serialised (the same text: see `json`).
+    pub(crate) async fn fetch_page_json<T: Record + PageRow + serde::Serialize>(
+        &self,
+        query: &PagedQuery<'_>,
+    ) -> Result<(Vec<u8>, bool), StoreError> {
+        if let Db::Sqlite {
+            pages: Some(pages), ..
+        } = self
+        {
+            return pages
+                .fetch_page_json::<T>(query)
+                .await
+                .map_err(StoreError::SqliteRead);
+        }
+        let mut rows: Vec<T> = self.fetch_page(query).await?;
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let has_next = rows.len() > limit;
+        rows.truncate(limit);
+        let json = serde_json::to_vec(&rows).map_err(StoreError::Json)?;
+        Ok((json, has_next))
     }
 
     pub(crate) async fn fetch_optional<T: Record>(
@@ -230,7 +267,7 @@ impl Db {
     ) -> Result<Option<T>, sqlx::Error> {
         match self {
             Db::Sqlite { reader, .. } => run_sqlite!(fetch_optional, reader, sql, args),
-            Db::Postgres(pool) => run_pg!(fetch_optional, pool, sql, args),
+            Db::Postgres { pool, .. } => run_pg!(fetch_optional, pool, sql, args),
         }
     }
 
@@ -238,7 +275,7 @@ impl Db {
     pub(crate) async fn execute(&self, sql: &str, args: Vec<Arg<'_>>) -> Result<u64, sqlx::Error> {
         match self {
             Db::Sqlite { writer, .. } => exec_sqlite!(writer, sql, args),
-            Db::Postgres(pool) => exec_pg!(pool, sql, args),
+            Db::Postgres { pool, .. } => exec_pg!(pool, sql, args),
         }
     }
 
@@ -250,7 +287,7 @@ impl Db {
     ) -> Result<Option<T>, sqlx::Error> {
         match self {
             Db::Sqlite { writer, .. } => run_sqlite!(fetch_optional, writer, sql, args),
-            Db::Postgres(pool) => run_pg!(fetch_optional, pool, sql, args),
+            Db::Postgres { pool, .. } => run_pg!(fetch_optional, pool, sql, args),
         }
     }
 }

@@ -25,6 +25,9 @@ pub enum StoreError {
     /// A data API read on SQLite failed; the source has SQLite's message.
     #[error("database error")]
     SqliteRead(#[source] rusqlite::Error),
+    /// Rows could not be written as JSON.
+    #[error("rows could not be written as JSON")]
+    Json(#[source] serde_json::Error),
     /// Encryption, decryption or key handling failed.
     #[error("cryptography error: {0}")]
     Crypto(String),

@@ -44,6 +44,26 @@ pub(crate) fn rfc3339_ms<S: Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::
     }
 }
 
+/// Writes `millis` as a JSON string in the form [`rfc3339_ms`] gives, or `null` where it
+/// gives none.
+pub(crate) fn write_rfc3339_ms_json(out: &mut Vec<u8>, millis: i64) {
+    if let Some(text) = Rfc3339Millis::new(millis) {
+        out.push(b'"');
+        out.extend_from_slice(&text.0);
+        out.push(b'"');
+        return;
+    }
+    match unix_millis_to_rfc3339(millis) {
+        // chrono writes digits, signs and separators only: nothing to escape.
+        Some(text) => {
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for years 0000-9999, the same text as chrono's
 /// `to_rfc3339_opts(Millis, true)`, without allocating. Other years: `None` (chrono formats
 /// those).

@@ -8,10 +8,12 @@ pub mod bench;
 mod db;
 mod error;
 mod format;
+mod json;
 mod keys;
 mod lease;
 mod model;
 mod paging;
+mod pg_read;
 pub mod query;
 mod read;
 pub mod rows;
@@ -103,7 +105,10 @@ impl Store {
                 .run(&pool)
                 .await
                 .map_err(StoreError::Migration)?;
-            Db::Postgres(pool)
+            Db::Postgres {
+                pool,
+                pages: Default::default(),
+            }
         } else {
             open_sqlite(url).await?
         };
@@ -184,7 +189,7 @@ impl Store {
                 reader.close().await;
                 writer.close().await;
             }
-            Db::Postgres(pool) => pool.close().await,
+            Db::Postgres { pool, .. } => pool.close().await,
         }
     }
 }

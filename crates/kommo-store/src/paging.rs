@@ -28,17 +28,36 @@ pub(crate) struct PagedQuery<'q> {
 }
 
 impl PagedQuery<'_> {
-    fn order_sql(&self) -> String {
+    /// The same query, owning its arguments.
+    pub(crate) fn into_owned(self) -> PagedQuery<'static> {
+        PagedQuery {
+            table: self.table,
+            columns: self.columns,
+            filter: self.filter,
+            args: self.args.into_iter().map(Arg::into_owned).collect(),
+            order: self.order,
+            limit: self.limit,
+            offset: self.offset,
+            backend: self.backend,
+        }
+    }
+
+    /// The ORDER BY terms, each column prefixed with `qualifier`.
+    fn order_sql(&self, qualifier: &str) -> String {
         let parts: Vec<String> = self
             .order
             .iter()
             .map(|(column, direction)| match (self.backend, direction) {
-                (Backend::Sqlite, Direction::Asc) => format!("{column} ASC"),
-                (Backend::Sqlite, Direction::Desc) => format!("{column} DESC"),
+                (Backend::Sqlite, Direction::Asc) => format!("{qualifier}{column} ASC"),
+                (Backend::Sqlite, Direction::Desc) => format!("{qualifier}{column} DESC"),
                 // SQLite's NULL placement (NULLs lowest) spelled out, matching the
                 // `DESC NULLS LAST` indexes of the Postgres migration.
-                (Backend::Postgres, Direction::Asc) => format!("{column} ASC NULLS FIRST"),
-                (Backend::Postgres, Direction::Desc) => format!("{column} DESC NULLS LAST"),
+                (Backend::Postgres, Direction::Asc) => {
+                    format!("{qualifier}{column} ASC NULLS FIRST")
+                }
+                (Backend::Postgres, Direction::Desc) => {
+                    format!("{qualifier}{column} DESC NULLS LAST")
+                }
             })
             .collect();
         parts.join(", ")
@@ -47,7 +66,7 @@ impl PagedQuery<'_> {
     /// The statement by OFFSET; its arguments are `args`, then `limit + 1`, then `offset`.
     /// Only the page's ids are selected in the subquery, which one index can answer; the
     /// rows themselves are read for those ids alone. The selected columns are `columns`,
-    /// then (with `with_key`) the sort terms' columns.
+    /// then (with `with_key`) the sort terms' columns and, on Postgres, the snapshot.
     pub(crate) fn offset_statement(&self, with_key: bool) -> String {
         self.statement(None, with_key)
     }
@@ -75,24 +94,49 @@ impl PagedQuery<'_> {
         Some(self.statement(Some(&start), true))
     }
 
+    /// `page` (the ids and sort keys of the page, in order, from one index) joined to the
+    /// table for the rows. Postgres keeps the subquery's order through the nested loop and
+    /// needs no sort for the outer ORDER BY; SQLite would sort the wide rows again, so there
+    /// the order comes from the join itself: CROSS JOIN makes the ordered `page` the outer
+    /// loop, whose rows come out in its order (the order tests of `tests/reads.rs` hold it
+    /// to that).
     fn statement(&self, start: Option<&str>, with_key: bool) -> String {
         let table = self.table;
-        let order = self.order_sql();
-        let mut select = self.columns.join(", ");
+        let mut select: Vec<String> = self
+            .columns
+            .iter()
+            .map(|c| format!("{table}.{c}"))
+            .collect();
         if with_key {
-            for (column, _) in &self.order {
-                select.push_str(", ");
-                select.push_str(column);
+            select.extend(self.order.iter().map(|(c, _)| format!("page.{c}")));
+            if self.backend == Backend::Postgres {
+                // The snapshot the statement reads under: boundaries are valid for it alone
+                // (see `pg_read`).
+                select.push("pg_current_snapshot()::text".to_owned());
             }
         }
+        let mut keys = vec!["id"];
+        keys.extend(self.order.iter().map(|(c, _)| *c).filter(|c| *c != "id"));
         let filter = match start {
             Some(start) => format!("{} AND {start}", self.filter),
             None => self.filter.clone(),
         };
-        format!(
-            "SELECT {select} FROM {table} WHERE id IN (SELECT id FROM {table} WHERE {filter} \
-             ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}"
-        )
+        let page = format!(
+            "SELECT {} FROM {table} WHERE {filter} ORDER BY {} LIMIT ? OFFSET ?",
+            keys.join(", "),
+            self.order_sql("")
+        );
+        let select = select.join(", ");
+        match self.backend {
+            Backend::Sqlite => format!(
+                "SELECT {select} FROM ({page}) AS page CROSS JOIN {table} ON {table}.id = page.id"
+            ),
+            Backend::Postgres => format!(
+                "SELECT {select} FROM ({page}) AS page JOIN {table} ON {table}.id = page.id \
+                 ORDER BY {}",
+                self.order_sql("page.")
+            ),
+        }
     }
 
     /// The arguments of [`PagedQuery::offset_statement`].
@@ -129,10 +173,23 @@ mod tests {
         ]);
         assert_eq!(
             q.offset_statement(false),
-            "SELECT lead_id, lead_name FROM leads WHERE id IN (SELECT id FROM leads WHERE ws = ? \
-             ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?) ORDER BY created_at DESC, id DESC"
+            "SELECT leads.lead_id, leads.lead_name FROM (SELECT id, created_at FROM leads \
+             WHERE ws = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?) AS page \
+             CROSS JOIN leads ON leads.id = page.id"
         );
         assert_eq!(q.offset_args().len(), 3);
+        let pg = PagedQuery {
+            backend: Backend::Postgres,
+            ..q
+        };
+        assert!(pg.offset_statement(true).ends_with(
+            "JOIN leads ON leads.id = page.id \
+             ORDER BY page.created_at DESC NULLS LAST, page.id DESC NULLS LAST"
+        ));
+        assert!(
+            pg.offset_statement(true)
+                .contains("page.created_at, page.id, pg_current_snapshot()::text FROM")
+        );
     }
 
     #[test]
@@ -146,7 +203,9 @@ mod tests {
             sql.contains("WHERE ws = ? AND (created_at, id) <= (?, ?) ORDER BY"),
             "{sql}"
         );
-        assert!(sql.starts_with("SELECT lead_id, lead_name, created_at, id FROM"));
+        assert!(
+            sql.starts_with("SELECT leads.lead_id, leads.lead_name, page.created_at, page.id FROM")
+        );
         let q = query(vec![("sort", Direction::Asc), ("id", Direction::Asc)]);
         assert!(
             q.keyset_statement()

@@ -71,6 +71,18 @@ pub struct Page<T> {
     pub has_previous_page: bool,
 }
 
+/// One page of rows, already written as JSON: the form the data API serves, produced without
+/// building the row structs where the database allows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonPage {
+    /// The text of a JSON array of the page's rows, each the JSON form of its row type.
+    pub rows: Vec<u8>,
+    pub page: u32,
+    pub limit: u32,
+    pub has_next_page: bool,
+    pub has_previous_page: bool,
+}
+
 /// Columns a leads listing can be ordered by; ties are always broken by the lead id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LeadOrder {

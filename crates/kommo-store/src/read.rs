@@ -13,9 +13,9 @@ use crate::error::StoreError;
 use crate::model::EntityCounts;
 use crate::paging::PagedQuery;
 use crate::query::{
-    ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, Grant, LeadFilter, LeadOrder,
-    LeadsQuery, Page, PageRequest, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserOrder,
-    UsersQuery,
+    ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, Grant, JsonPage, LeadFilter,
+    LeadOrder, LeadsQuery, Page, PageRequest, PipelineOrder, PipelinesQuery, Scope, TimeRange,
+    UserOrder, UsersQuery,
 };
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, UserRow};
 use crate::sqlite_read::{Count, PageRow};
@@ -367,12 +367,31 @@ impl Store {
         grant: &Grant,
         query: &LeadsQuery,
     ) -> Result<Page<LeadRow>, StoreError> {
+        let paged = self.leads_paged(grant, query).await?;
+        self.fetch_page(&paged, query.page).await
+    }
+
+    /// [`Store::leads`] as JSON: what the data API serves.
+    pub async fn leads_json(
+        &self,
+        grant: &Grant,
+        query: &LeadsQuery,
+    ) -> Result<JsonPage, StoreError> {
+        let paged = self.leads_paged(grant, query).await?;
+        self.fetch_page_json::<LeadRow>(&paged, query.page).await
+    }
+
+    async fn leads_paged(
+        &self,
+        grant: &Grant,
+        query: &LeadsQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
         let modes = self
             .side_modes("lead_tags", ws, lead_tags(&query.filter))
             .await?;
         let paged = self.leads_statement(query, ws, integrations.as_deref(), &modes)?;
-        self.fetch_page(&paged, query.page).await
+        Ok(paged.into_owned())
     }
 
     /// The plan the database chooses for a leads query (SQLite's `EXPLAIN QUERY PLAN`,
@@ -455,12 +474,31 @@ impl Store {
         grant: &Grant,
         query: &ContactsQuery,
     ) -> Result<Page<ContactRow>, StoreError> {
+        let paged = self.contacts_paged(grant, query).await?;
+        self.fetch_page(&paged, query.page).await
+    }
+
+    /// [`Store::contacts`] as JSON: what the data API serves.
+    pub async fn contacts_json(
+        &self,
+        grant: &Grant,
+        query: &ContactsQuery,
+    ) -> Result<JsonPage, StoreError> {
+        let paged = self.contacts_paged(grant, query).await?;
+        self.fetch_page_json::<ContactRow>(&paged, query.page).await
+    }
+
+    async fn contacts_paged(
+        &self,
+        grant: &Grant,
+        query: &ContactsQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
         let modes = self
             .side_modes("contact_tags", ws, contact_tags(&query.filter))
             .await?;
         let paged = self.contacts_statement(query, ws, integrations.as_deref(), &modes)?;
-        self.fetch_page(&paged, query.page).await
+        Ok(paged.into_owned())
     }
 
     /// The plan the database chooses for a contacts query.
@@ -575,6 +613,26 @@ impl Store {
         grant: &Grant,
         query: &PipelinesQuery,
     ) -> Result<Page<PipelineRow>, StoreError> {
+        let paged = self.pipelines_paged(grant, query).await?;
+        self.fetch_page(&paged, query.page).await
+    }
+
+    /// [`Store::pipelines`] as JSON: what the data API serves.
+    pub async fn pipelines_json(
+        &self,
+        grant: &Grant,
+        query: &PipelinesQuery,
+    ) -> Result<JsonPage, StoreError> {
+        let paged = self.pipelines_paged(grant, query).await?;
+        self.fetch_page_json::<PipelineRow>(&paged, query.page)
+            .await
+    }
+
+    async fn pipelines_paged(
+        &self,
+        grant: &Grant,
+        query: &PipelinesQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
         let f = &query.filter;
@@ -622,7 +680,7 @@ impl Store {
             &["pipeline_id", "status_id", "id"],
         );
         let paged = self.paged_statement::<PipelineRow>("pipelines", w, &terms, limit, offset);
-        self.fetch_page(&paged, query.page).await
+        Ok(paged.into_owned())
     }
 
     /// One page of users of a granted workspace.
@@ -631,6 +689,25 @@ impl Store {
         grant: &Grant,
         query: &UsersQuery,
     ) -> Result<Page<UserRow>, StoreError> {
+        let paged = self.users_paged(grant, query).await?;
+        self.fetch_page(&paged, query.page).await
+    }
+
+    /// [`Store::users`] as JSON: what the data API serves.
+    pub async fn users_json(
+        &self,
+        grant: &Grant,
+        query: &UsersQuery,
+    ) -> Result<JsonPage, StoreError> {
+        let paged = self.users_paged(grant, query).await?;
+        self.fetch_page_json::<UserRow>(&paged, query.page).await
+    }
+
+    async fn users_paged(
+        &self,
+        grant: &Grant,
+        query: &UsersQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
         let (limit, offset) = check_page(query.page)?;
         let (ws, integrations) = self.authorize(grant, &query.scope).await?;
         let f = &query.filter;
@@ -667,7 +744,7 @@ impl Store {
             &["user_id", "id"],
         );
         let paged = self.paged_statement::<UserRow>("users", w, &terms, limit, offset);
-        self.fetch_page(&paged, query.page).await
+        Ok(paged.into_owned())
     }
 
     /// For each tag condition, whether it matches many rows of the workspace (then `EXISTS`)
@@ -731,6 +808,21 @@ impl Store {
     ) -> Result<Page<T>, StoreError> {
         let rows: Vec<T> = self.db().fetch_page(query).await?;
         Ok(into_page(rows, page))
+    }
+
+    async fn fetch_page_json<T: crate::db::Record + PageRow + serde::Serialize>(
+        &self,
+        query: &PagedQuery<'_>,
+        page: PageRequest,
+    ) -> Result<JsonPage, StoreError> {
+        let (rows, has_next_page) = self.db().fetch_page_json::<T>(query).await?;
+        Ok(JsonPage {
+            rows,
+            page: page.page,
+            limit: page.limit,
+            has_next_page,
+            has_previous_page: page.page > 1,
+        })
     }
 
     /// Every stored lead of an integration (deleted ones too), by lead id, with `tag_list`

@@ -21,6 +21,7 @@ use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::Semaphore;
 
 use crate::db::Arg;
+use crate::json::{self, Kind};
 use crate::paging::PagedQuery;
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTenancy, UserRow};
 
@@ -110,7 +111,25 @@ impl SqliteReaders {
         query: &PagedQuery<'_>,
     ) -> Result<Vec<T>, rusqlite::Error> {
         let page = PageStatements::new(query);
-        self.with_reader(move |reader| reader.page(&page)).await
+        self.with_reader(move |reader| Ok(reader.page::<Vec<T>>(&page)?.out))
+            .await
+    }
+
+    /// One page written as a JSON array of rows (see `json`), without the row after it;
+    /// also says whether that row exists.
+    pub(crate) async fn fetch_page_json<T: PageRow>(
+        self: &Arc<Self>,
+        query: &PagedQuery<'_>,
+    ) -> Result<(Vec<u8>, bool), rusqlite::Error> {
+        let page = PageStatements::new(query);
+        self.with_reader(move |reader| {
+            let fetched = reader.page::<JsonRows<T>>(&page)?;
+            let has_next = i64::try_from(fetched.count).is_ok_and(|n| n > page.limit);
+            let mut json = fetched.out.json;
+            json.push(b']');
+            Ok((json, has_next))
+        })
+        .await
     }
 
     async fn with_reader<R: Send + 'static>(
@@ -153,6 +172,15 @@ impl SqliteReaders {
             "PRAGMA query_only = ON; PRAGMA cache_size = -{READER_CACHE_KIB}; \
              PRAGMA temp_store = MEMORY; PRAGMA mmap_size = 0;"
         ))?;
+        // The query planner stability guarantee: a plan never depends on bound values.
+        // Without it SQLite marks a statement whose plan might (LIMIT / OFFSET values, for
+        // one) to be compiled again whenever those values change, which made the statement
+        // cache worthless for pages (~9% of serve's CPU went to re-preparing). The plans of
+        // these statements come from their shape and indexes, not from values.
+        connection.set_db_config(
+            rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+            true,
+        )?;
         connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Reader {
             connection,
@@ -169,10 +197,62 @@ impl SqliteReaders {
 const MAX_PREALLOCATED_ROWS: usize = 5_001;
 
 /// A page's rows, with the sort keys of its first row and of the row after it.
-struct Fetched<T> {
-    rows: Vec<T>,
+struct Fetched<O> {
+    out: O,
+    /// Rows read, the one after the page included.
+    count: usize,
     first_key: Option<Vec<Value>>,
     next_key: Option<Vec<Value>>,
+}
+
+/// Where a page's rows go as they are read: decoded into row structs, or written as JSON.
+pub(crate) trait PageOut: Send + 'static + Sized {
+    type Row: PageRow;
+    fn with_rows(rows: usize) -> Self;
+    /// Takes the row at `index` of a statement that reads `limit + 1` rows.
+    fn add(&mut self, row: &Row<'_>, index: usize, limit: usize) -> Result<(), rusqlite::Error>;
+}
+
+impl<T: PageRow> PageOut for Vec<T> {
+    type Row = T;
+    fn with_rows(rows: usize) -> Self {
+        Vec::with_capacity(rows)
+    }
+    fn add(&mut self, row: &Row<'_>, _index: usize, _limit: usize) -> Result<(), rusqlite::Error> {
+        self.push(T::from_sqlite(&mut Columns { row, next: 0 })?);
+        Ok(())
+    }
+}
+
+/// A page as the text of a JSON array, still open (no closing `]`); the row after the page
+/// is not written.
+pub(crate) struct JsonRows<T> {
+    json: Vec<u8>,
+    row: std::marker::PhantomData<fn() -> T>,
+}
+
+/// JSON bytes a row takes, about (leads: 1.2-1.5 kB), so the buffer grows rarely.
+const JSON_ROW_BYTES: usize = 1_024;
+
+impl<T: PageRow> PageOut for JsonRows<T> {
+    type Row = T;
+    fn with_rows(rows: usize) -> Self {
+        let mut json = Vec::with_capacity(rows.saturating_mul(JSON_ROW_BYTES));
+        json.push(b'[');
+        JsonRows {
+            json,
+            row: std::marker::PhantomData,
+        }
+    }
+    fn add(&mut self, row: &Row<'_>, index: usize, limit: usize) -> Result<(), rusqlite::Error> {
+        if index < limit {
+            if index > 0 {
+                self.json.push(b',');
+            }
+            T::write_json(row, &mut self.json)?;
+        }
+        Ok(())
+    }
 }
 
 /// A page read prepared for the blocking thread: owned text and values.
@@ -199,7 +279,29 @@ impl PageStatements {
 }
 
 impl Reader {
-    fn page<T: PageRow>(&mut self, page: &PageStatements) -> Result<Vec<T>, rusqlite::Error> {
+    /// A page in one read transaction, so that the data version it checks and the rows it
+    /// reads come from the same snapshot (a commit between them would otherwise go unseen).
+    fn page<O: PageOut>(&mut self, page: &PageStatements) -> Result<Fetched<O>, rusqlite::Error> {
+        self.connection.prepare_cached("BEGIN")?.execute([])?;
+        let rows = self.page_in_snapshot(page);
+        // Nothing was written: COMMIT only ends the read transaction.
+        let ended = self
+            .connection
+            .prepare_cached("COMMIT")
+            .and_then(|mut commit| commit.execute([]));
+        if !self.connection.is_autocommit() {
+            // The connection goes back to the pool: never inside a transaction.
+            self.connection.execute_batch("ROLLBACK")?;
+        }
+        let rows = rows?;
+        ended?;
+        Ok(rows)
+    }
+
+    fn page_in_snapshot<O: PageOut>(
+        &mut self,
+        page: &PageStatements,
+    ) -> Result<Fetched<O>, rusqlite::Error> {
         let data_version: i64 = self
             .connection
             .prepare_cached("PRAGMA data_version")?
@@ -228,10 +330,10 @@ impl Reader {
                 params.extend(key);
                 params.push(Value::Integer(page.limit + 1));
                 params.push(Value::Integer(page.offset - at));
-                let fetched = self.rows::<T>(sql, &params, page)?;
+                let fetched = self.rows::<O>(sql, &params, page)?;
                 // Short: the end of the listing, or (descending) rows with a NULL leading
                 // sort column, which the keyset comparison leaves out. OFFSET decides.
-                let full = i64::try_from(fetched.rows.len()).is_ok_and(|n| n > page.limit);
+                let full = i64::try_from(fetched.count).is_ok_and(|n| n > page.limit);
                 self.keyset_pages += u64::from(full);
                 full.then_some(fetched)
             }
@@ -243,47 +345,48 @@ impl Reader {
                 let mut params = page.filter_args.clone();
                 params.push(Value::Integer(page.limit + 1));
                 params.push(Value::Integer(page.offset));
-                self.rows::<T>(&page.offset_sql, &params, page)?
+                self.rows::<O>(&page.offset_sql, &params, page)?
             }
         };
         if page.keyset_sql.is_some() {
             self.remember(shape, page, &fetched);
         }
-        Ok(fetched.rows)
+        Ok(fetched)
     }
 
     /// Runs a page statement. The sort keys are read only where a page starts: the first
     /// row and the one after the page.
-    fn rows<T: PageRow>(
+    fn rows<O: PageOut>(
         &self,
         sql: &str,
         params: &[Value],
         page: &PageStatements,
-    ) -> Result<Fetched<T>, rusqlite::Error> {
+    ) -> Result<Fetched<O>, rusqlite::Error> {
         let mut statement = self.connection.prepare_cached(sql)?;
         let mut rows = statement.query(rusqlite::params_from_iter(params))?;
         let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
         let mut out = Fetched {
-            rows: Vec::with_capacity(limit.saturating_add(1).min(MAX_PREALLOCATED_ROWS)),
+            out: O::with_rows(limit.saturating_add(1).min(MAX_PREALLOCATED_ROWS)),
+            count: 0,
             first_key: None,
             next_key: None,
         };
+        // The sort terms' columns follow the row's.
+        let key_start = O::Row::COLUMNS.len();
         while let Some(row) = rows.next()? {
-            let mut columns = Columns { row, next: 0 };
-            let decoded = T::from_sqlite(&mut columns)?;
-            let index = out.rows.len();
+            let index = out.count;
+            out.out.add(row, index, limit)?;
             if index == 0 || index == limit {
-                let mut key = Vec::with_capacity(page.key_columns);
-                for _ in 0..page.key_columns {
-                    key.push(columns.take::<Value>()?);
-                }
+                let key = (key_start..key_start + page.key_columns)
+                    .map(|i| row.get::<_, Value>(i))
+                    .collect::<Result<Vec<_>, _>>()?;
                 if index == 0 {
                     out.first_key = Some(key);
                 } else {
                     out.next_key = Some(key);
                 }
             }
-            out.rows.push(decoded);
+            out.count += 1;
         }
         Ok(out)
     }
@@ -296,7 +399,7 @@ impl Reader {
 
     /// Remembers where this page (unless it is the first: OFFSET 0 costs nothing) and the
     /// next one start. Keys with a NULL are not usable by the row-value comparison.
-    fn remember<T>(&mut self, shape: Shape, page: &PageStatements, fetched: &Fetched<T>) {
+    fn remember<O>(&mut self, shape: Shape, page: &PageStatements, fetched: &Fetched<O>) {
         let usable = |key: &Vec<Value>| !key.iter().any(|v| matches!(v, Value::Null));
         let starts = [
             (page.offset, &fetched.first_key),
@@ -344,13 +447,15 @@ impl Columns<'_, '_> {
     }
 }
 
-/// A row type the SQLite readers can decode.
+/// A row type the SQLite readers can decode, or write as JSON.
 pub(crate) trait PageRow: Send + 'static {
     /// The columns to select, in the order [`PageRow::from_sqlite`] reads them.
     const COLUMNS: &'static [&'static str];
     fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error>
     where
         Self: Sized;
+    /// Writes the row as the JSON object `serde_json` would give for the decoded row.
+    fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error>;
 }
 
 /// A single `n` column (counts).
@@ -364,65 +469,117 @@ impl PageRow for Count {
     fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
         Ok(Count { n: c.take()? })
     }
+    fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error> {
+        out.push(b'{');
+        json::write_key(out, "n");
+        json::write_value(out, Kind::Int, row.get_ref(0)?, 0)?;
+        out.push(b'}');
+        Ok(())
+    }
 }
 
-fn tenancy(c: &mut Columns<'_, '_>) -> Result<RowTenancy, rusqlite::Error> {
-    Ok(RowTenancy {
-        integration_id: c.take()?,
-        workspace_id: c.take()?,
-        organization_id: c.take()?,
-    })
+/// Writes the column at `*at` as the value of `key`, after a comma unless it is the first.
+fn field(
+    row: &Row<'_>,
+    out: &mut Vec<u8>,
+    at: &mut usize,
+    key: &str,
+    kind: Kind,
+) -> Result<(), rusqlite::Error> {
+    if *at > 0 {
+        out.push(b',');
+    }
+    json::write_key(out, key);
+    json::write_value(out, kind, row.get_ref(*at)?, *at)?;
+    *at += 1;
+    Ok(())
 }
 
-/// Implements [`PageRow`] for a published row type from one list of its column fields (each
-/// column named like its field), so the selected columns and the decoder cannot disagree on
-/// order: the fields are read in the listed order, then the tenancy columns; the `skip` fields
-/// (side lists the data API leaves empty) start empty.
+/// Implements [`PageRow`] for a published row type from one list of its fields in
+/// declaration order (each column named like its field), each with how it is published
+/// ([`Kind`]) and, if renamed, its JSON name; `..tenancy` marks where the flattened tenancy
+/// fields stand. The selected columns, the decoder and the JSON writer cannot disagree on
+/// order. The `skip` fields (side lists the data API leaves empty) start empty.
 macro_rules! page_row {
-    ($row:ident { $($field:ident),+ $(,)? } skip { $($skip:ident),* $(,)? }) => {
+    (@name $field:ident) => { stringify!($field) };
+    (@name $field:ident $name:literal) => { $name };
+    ($row:ident {
+        $($field:ident $(as $name:literal)?: $kind:ident),+ ,
+        ..tenancy,
+        $($after:ident $(as $after_name:literal)?: $after_kind:ident),+ $(,)?
+    } skip { $($skip:ident),* $(,)? }) => {
         impl PageRow for $row {
             const COLUMNS: &'static [&'static str] = &[
                 $(stringify!($field),)+
                 "integration_id",
                 "workspace_id",
                 "organization_id",
+                $(stringify!($after),)+
             ];
             fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
                 // Struct expressions evaluate their fields in the order written.
                 Ok($row {
                     $($field: c.take()?,)+
-                    tenancy: tenancy(c)?,
+                    tenancy: RowTenancy {
+                        integration_id: c.take()?,
+                        workspace_id: c.take()?,
+                        organization_id: c.take()?,
+                    },
+                    $($after: c.take()?,)+
                     $($skip: Vec::new(),)*
                 })
+            }
+            fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error> {
+                let at = &mut 0;
+                out.push(b'{');
+                $(field(row, out, at, page_row!(@name $field $($name)?), Kind::$kind)?;)+
+                field(row, out, at, "integration_id", Kind::Text)?;
+                field(row, out, at, "workspace_id", Kind::Text)?;
+                field(row, out, at, "organization_id", Kind::Text)?;
+                $(field(row, out, at, page_row!(@name $after $($after_name)?), Kind::$after_kind)?;)+
+                out.push(b'}');
+                Ok(())
             }
         }
     };
 }
 
 page_row!(LeadRow {
-    lead_id, lead_name, status_id, price, responsible_user_id, group_id, pipeline_id,
-    loss_reason_id, created_by, updated_by, created_at, updated_at, closed_at, closest_task_at,
-    is_deleted, custom_fields_values, score, account_id, labor_cost, source_id, source_name,
-    tags, contacts_ids, loss_reason, tag_id, tag_name, tag_color, tag_id_first, tag_name_first,
-    tag_color_first, document_id, inserted_at, company_id, status_name, pipeline_name,
+    lead_id: Id, lead_name: Text, status_id: Id, price: Int, responsible_user_id: Id,
+    group_id: Id, pipeline_id: Id, loss_reason_id: Id, created_by: Id, updated_by: Id,
+    created_at: Seconds, updated_at: Seconds, closed_at: Seconds, closest_task_at: Seconds,
+    is_deleted: Bool, custom_fields_values: Text, score: Text, account_id: Id, labor_cost: Int,
+    source_id: Id, source_name: Text, tags: Text, contacts_ids: Text, loss_reason: Text,
+    tag_id: Text, tag_name: Text, tag_color: Text, tag_id_first: Text, tag_name_first: Text,
+    tag_color_first: Text,
+    ..tenancy,
+    document_id: Text, inserted_at: Millis, company_id: Id, status_name: Text,
+    pipeline_name: Text,
 } skip { tag_list });
 
 page_row!(ContactRow {
-    contact_id, contact_name, first_name, last_name, responsible_user_id, group_id, created_by,
-    updated_by, created_at, updated_at, closest_task_at, is_deleted, is_unsorted,
-    custom_fields_values, account_id, email, phone, emails, phones, company_id, leads_ids, tags,
-    tag_id, tag_name, tag_color, tag_id_first, tag_name_first, tag_color_first, document_id,
-    inserted_at,
+    contact_id: Id, contact_name: Text, first_name: Text, last_name: Text,
+    responsible_user_id: Id, group_id: Id, created_by: Id, updated_by: Id, created_at: Seconds,
+    updated_at: Seconds, closest_task_at: Seconds, is_deleted: Bool, is_unsorted: Bool,
+    custom_fields_values: Text, account_id: Id, email: Text, phone: Text, emails: Text,
+    phones: Text, company_id: Id, leads_ids: Text, tags: Text, tag_id: Text, tag_name: Text,
+    tag_color: Text, tag_id_first: Text, tag_name_first: Text, tag_color_first: Text,
+    ..tenancy,
+    document_id: Text, inserted_at: Millis,
 } skip { tag_list, email_list, phone_list, lead_id_list });
 
 page_row!(PipelineRow {
-    pipeline_id, pipeline_name, pipeline_sort, status_id, status_name, sort, is_editable, color,
-    status_type, document_id, inserted_at, is_main, is_archive,
+    pipeline_id: Id, pipeline_name: Text, pipeline_sort: Int, status_id: Id, status_name: Text,
+    sort: Int, is_editable: Bool, color: Text, status_type as "type": Int,
+    ..tenancy,
+    document_id: Text, inserted_at: Millis, is_main: Bool, is_archive: Bool,
 } skip {});
 
 page_row!(UserRow {
-    user_id, user_name, email, lang, is_admin, is_free, is_active, group_id, group_name, role_id,
-    role_name, rights, document_id, inserted_at,
+    user_id: Id, user_name: Text, email: Text, lang: Text, is_admin: Bool, is_free: Bool,
+    is_active: Bool, group_id: Id, group_name: Text, role_id: Id, role_name: Text, rights: Text,
+    ..tenancy,
+    document_id: Text, inserted_at: Millis,
 } skip {});
 
 #[cfg(test)]
@@ -439,6 +596,9 @@ mod tests {
         const COLUMNS: &'static [&'static str] = &["id"];
         fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
             Ok(Id(c.take()?))
+        }
+        fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error> {
+            field(row, out, &mut 0, "id", Kind::Int)
         }
     }
 
@@ -473,7 +633,10 @@ mod tests {
             offset,
             backend: Backend::Sqlite,
         };
-        let rows: Vec<Id> = reader.page(&PageStatements::new(&query)).unwrap();
+        let rows = reader
+            .page::<Vec<Id>>(&PageStatements::new(&query))
+            .unwrap()
+            .out;
         rows.iter().map(|r| r.0).collect()
     }
 

@@ -140,20 +140,39 @@ fn expected_leads(all: &[LeadRow], q: &LeadsQuery) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// Pages through a query and checks the page metadata on the way.
+/// The JSON form of a page (what the data API serves) is exactly serde's rendering of the
+/// same page's rows, with the same metadata.
+fn assert_json_page<T: serde::Serialize>(json: &JsonPage, rows: &Page<T>) {
+    assert_eq!(
+        String::from_utf8_lossy(&json.rows),
+        serde_json::to_string(&rows.rows).unwrap()
+    );
+    assert_eq!(
+        (
+            json.page,
+            json.limit,
+            json.has_next_page,
+            json.has_previous_page
+        ),
+        (
+            rows.page,
+            rows.limit,
+            rows.has_next_page,
+            rows.has_previous_page
+        )
+    );
+}
+
+/// Pages through a query and checks the page metadata (and its JSON form) on the way.
 async fn all_pages(s: &Store, g: &Grant, q: &LeadsQuery, limit: u32) -> Vec<LeadRow> {
     let mut out = Vec::new();
     for n in 1.. {
-        let p = s
-            .leads(
-                g,
-                &LeadsQuery {
-                    page: page(n, limit),
-                    ..q.clone()
-                },
-            )
-            .await
-            .unwrap();
+        let q = LeadsQuery {
+            page: page(n, limit),
+            ..q.clone()
+        };
+        let p = s.leads(g, &q).await.unwrap();
+        assert_json_page(&s.leads_json(g, &q).await.unwrap(), &p);
         assert_eq!((p.page, p.limit, p.has_previous_page), (n, limit, n > 1));
         assert!(p.rows.len() <= limit as usize);
         let done = !p.has_next_page;
@@ -738,6 +757,7 @@ async fn every_contact_filter_matches_the_oracle(t: &TestStore) {
                     page: page(n, limit),
                 };
                 let p = s.contacts(&g, &q).await.unwrap();
+                assert_json_page(&s.contacts_json(&g, &q).await.unwrap(), &p);
                 got.extend(p.rows.iter().map(|r| r.contact_id));
                 assert!(p.rows.iter().all(|r| r.tenancy.integration_id == "int-a1"));
                 if !p.has_next_page {
@@ -822,10 +842,9 @@ async fn pipelines_filters_and_default_order(t: &TestStore) {
             page: page(1, 100),
         };
         async move {
-            s.pipelines(g, &q)
-                .await
-                .unwrap()
-                .rows
+            let p = s.pipelines(g, &q).await.unwrap();
+            assert_json_page(&s.pipelines_json(g, &q).await.unwrap(), &p);
+            p.rows
                 .iter()
                 .map(|r| (r.pipeline_id, r.status_id))
                 .collect::<Vec<_>>()
@@ -988,13 +1007,9 @@ async fn users_filters_and_default_order(t: &TestStore) {
             page: page(1, 100),
         };
         async move {
-            s.users(g, &q)
-                .await
-                .unwrap()
-                .rows
-                .iter()
-                .map(|r| r.user_id)
-                .collect::<Vec<_>>()
+            let p = s.users(g, &q).await.unwrap();
+            assert_json_page(&s.users_json(g, &q).await.unwrap(), &p);
+            p.rows.iter().map(|r| r.user_id).collect::<Vec<_>>()
         }
     };
     let d = UserFilter::default;

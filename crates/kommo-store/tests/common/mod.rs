@@ -135,7 +135,13 @@ pub(crate) fn lead(t: &RowTenancy, id: i64) -> LeadRow {
     };
     LeadRow {
         lead_id: id,
-        lead_name: Some(format!("Lead {id}")),
+        // Every few names carry what JSON must escape (quotes, backslash, control
+        // characters) and non-ASCII text.
+        lead_name: Some(if id % 7 == 0 {
+            format!("Lead \"{id}\" \\ tab\there\u{1}, Zoë 日本")
+        } else {
+            format!("Lead {id}")
+        }),
         status_id: [142, 143, 1001, 1002][(id % 4) as usize],
         price: if id % 6 == 0 { None } else { Some(id * 100) },
         responsible_user_id: Some(500 + id % 3),
@@ -206,7 +212,11 @@ pub(crate) fn contact(t: &RowTenancy, id: i64) -> ContactRow {
     };
     ContactRow {
         contact_id: id,
-        contact_name: Some(format!("Contact {id}")),
+        contact_name: Some(if id % 7 == 0 {
+            format!("Contact \"{id}\"\n\\ ünïcode")
+        } else {
+            format!("Contact {id}")
+        }),
         first_name: Some("Ana".into()),
         last_name: Some(format!("N{id}")),
         responsible_user_id: Some(500 + id % 2),

@@ -1,0 +1,182 @@
+//! Published rows written as JSON straight from SQLite's column values, without building the
+//! row structs: the data API's hot path (see `sqlite_read`).
+//!
+//! The output is byte for byte what `serde_json` gives for the row types of `rows` (field
+//! order, value conventions, string escapes); `tests/reads.rs` compares the two on every
+//! read it makes.
+
+use rusqlite::types::ValueRef;
+
+use crate::format::write_rfc3339_ms_json;
+
+/// How a column's value is published.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind {
+    /// An integer id, as a JSON string.
+    Id,
+    /// A number.
+    Int,
+    /// Text, as a JSON string.
+    Text,
+    /// 0 / 1 as `false` / `true`.
+    Bool,
+    /// Unix seconds, as an RFC 3339 string with milliseconds.
+    Seconds,
+    /// Unix milliseconds, as an RFC 3339 string.
+    Millis,
+}
+
+/// Writes one column's value. NULL is `null` whatever the kind; a value of another SQLite
+/// type than the kind expects is an error naming the column.
+pub(crate) fn write_value(
+    out: &mut Vec<u8>,
+    kind: Kind,
+    value: ValueRef<'_>,
+    column: usize,
+) -> Result<(), rusqlite::Error> {
+    let mismatch = |value: ValueRef<'_>| {
+        rusqlite::Error::InvalidColumnType(column, format!("{kind:?}"), value.data_type())
+    };
+    match (kind, value) {
+        (_, ValueRef::Null) => out.extend_from_slice(b"null"),
+        (Kind::Id, ValueRef::Integer(v)) => {
+            out.push(b'"');
+            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            out.push(b'"');
+        }
+        (Kind::Int, ValueRef::Integer(v)) => {
+            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+        }
+        (Kind::Bool, ValueRef::Integer(v)) => {
+            out.extend_from_slice(if v != 0 { b"true" } else { b"false" });
+        }
+        (Kind::Seconds, ValueRef::Integer(v)) => write_rfc3339_ms_json(out, v.saturating_mul(1000)),
+        (Kind::Millis, ValueRef::Integer(v)) => write_rfc3339_ms_json(out, v),
+        (Kind::Text, ValueRef::Text(bytes)) => match std::str::from_utf8(bytes) {
+            Ok(text) => write_str(out, text),
+            Err(error) => return Err(rusqlite::Error::Utf8Error(column, error)),
+        },
+        (_, other) => return Err(mismatch(other)),
+    }
+    Ok(())
+}
+
+/// Writes `"key":`. Keys are Rust field names: nothing to escape.
+pub(crate) fn write_key(out: &mut Vec<u8>, key: &str) {
+    out.push(b'"');
+    out.extend_from_slice(key.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Writes `text` as a JSON string, escaped as `serde_json` escapes it: `"`, `\` and the
+/// control characters, the common ones by their short forms, the rest as `\u00XX`.
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut run = 0;
+    for (at, &byte) in bytes.iter().enumerate() {
+        let escape = ESCAPE[usize::from(byte)];
+        if escape == 0 {
+            continue;
+        }
+        out.extend_from_slice(&bytes[run..at]);
+        run = at + 1;
+        if escape == b'u' {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            out.push(b'\\');
+            out.push(escape);
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
+/// Per byte: 0 when it stands as is, else the letter after the backslash (`u`: `\u00XX`).
+const ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[0x08] = b'b';
+    table[0x09] = b't';
+    table[0x0a] = b'n';
+    table[0x0c] = b'f';
+    table[0x0d] = b'r';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_exactly_as_serde_json_escapes_them() {
+        let mut every_char: String = (0u8..0x80).map(char::from).collect();
+        every_char.push_str("é日本😀\u{7f}\u{2028}/");
+        for text in [
+            "",
+            "plain",
+            "say \"hi\"\\",
+            "[{\"field_id\":1,\"values\":[{\"value\":\"a\\nb\"}]}]",
+            every_char.as_str(),
+        ] {
+            let mut out = Vec::new();
+            write_str(&mut out, text);
+            let want = serde_json::to_vec(text).unwrap_or_default();
+            assert_eq!(
+                String::from_utf8_lossy(&out),
+                String::from_utf8_lossy(&want)
+            );
+        }
+    }
+
+    #[test]
+    fn values_follow_the_published_conventions() {
+        let write = |kind, value| {
+            let mut out = Vec::new();
+            write_value(&mut out, kind, value, 0)
+                .map(|()| String::from_utf8_lossy(&out).into_owned())
+        };
+        assert_eq!(
+            write(Kind::Id, ValueRef::Integer(58_141_807))
+                .ok()
+                .as_deref(),
+            Some("\"58141807\"")
+        );
+        assert_eq!(
+            write(Kind::Int, ValueRef::Integer(-5)).ok().as_deref(),
+            Some("-5")
+        );
+        assert_eq!(
+            write(Kind::Bool, ValueRef::Integer(1)).ok().as_deref(),
+            Some("true")
+        );
+        assert_eq!(
+            write(Kind::Text, ValueRef::Null).ok().as_deref(),
+            Some("null")
+        );
+        assert_eq!(
+            write(Kind::Seconds, ValueRef::Integer(1_769_516_685))
+                .ok()
+                .as_deref(),
+            Some("\"2026-01-27T12:24:45.000Z\"")
+        );
+        assert_eq!(
+            write(Kind::Millis, ValueRef::Integer(1_769_516_685_123))
+                .ok()
+                .as_deref(),
+            Some("\"2026-01-27T12:24:45.123Z\"")
+        );
+        assert!(write(Kind::Id, ValueRef::Text(b"x")).is_err());
+        assert!(write(Kind::Text, ValueRef::Text(&[0xff, 0xfe])).is_err());
+    }
+}
