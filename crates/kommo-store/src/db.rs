@@ -72,6 +72,8 @@ pub(crate) enum Db {
         writer: SqlitePool,
         reader: SqlitePool,
         pages: Option<Arc<SqliteReaders>>,
+        /// Checkpoints the WAL of a file database (see `wal`).
+        checkpointer: Option<Arc<crate::wal::Checkpointer>>,
     },
     Postgres {
         pool: PgPool,

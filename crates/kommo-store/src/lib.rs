@@ -20,6 +20,7 @@ pub mod rows;
 mod sqlite_read;
 mod tenancy;
 pub mod testing;
+mod wal;
 mod write;
 
 use std::str::FromStr as _;
@@ -185,7 +186,15 @@ impl Store {
     /// Closes the pools (waits for connections in use to be returned).
     pub async fn close(&self) {
         match &self.inner.db {
-            Db::Sqlite { writer, reader, .. } => {
+            Db::Sqlite {
+                writer,
+                reader,
+                checkpointer,
+                ..
+            } => {
+                if let Some(checkpointer) = checkpointer {
+                    checkpointer.stop();
+                }
                 reader.close().await;
                 writer.close().await;
             }
@@ -220,7 +229,8 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         .pragma("mmap_size", "0")
         // Checkpoint every 64 MiB of WAL rather than 4 MiB: each page of an index's hot end is
         // rewritten by many consecutive write transactions, and is copied to the database
-        // once per checkpoint, so rarer checkpoints write far less.
+        // once per checkpoint, so rarer checkpoints write far less. (On a file database the
+        // writer does not checkpoint at all: see `wal`.)
         .pragma("wal_autocheckpoint", "16384")
         .pragma("journal_size_limit", "67108864");
     if in_memory {
@@ -241,18 +251,20 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
             writer: pool.clone(),
             reader: pool,
             pages: None,
+            checkpointer: None,
         });
     }
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with(options.clone())
+        .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
         .await?;
     SQLITE_MIGRATIONS
         .run(&writer)
         .await
         .map_err(StoreError::Migration)?;
     let pages = SqliteReaders::new(options.get_filename().to_owned(), SQLITE_PAGE_READERS);
+    let checkpointer = Arc::new(wal::Checkpointer::start(options.get_filename().to_owned()));
     let reader = SqlitePoolOptions::new()
         .max_connections(SQLITE_READERS)
         .acquire_timeout(Duration::from_secs(30))
@@ -262,6 +274,7 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         writer,
         reader,
         pages: Some(pages),
+        checkpointer: Some(checkpointer),
     })
 }
 
