@@ -229,8 +229,8 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
         .pragma("mmap_size", "0")
         // Checkpoint every 64 MiB of WAL rather than 4 MiB: each page of an index's hot end is
         // rewritten by many consecutive write transactions, and is copied to the database
-        // once per checkpoint, so rarer checkpoints write far less. (On a file database the
-        // writer does not checkpoint at all: see `wal`.)
+        // once per checkpoint, so rarer checkpoints write far less. (On a file database a
+        // background connection does most of the copying: see `wal`.)
         .pragma("wal_autocheckpoint", "16384")
         .pragma("journal_size_limit", "67108864");
     if in_memory {
@@ -257,7 +257,7 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(60))
-        .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
+        .connect_with(options.clone())
         .await?;
     SQLITE_MIGRATIONS
         .run(&writer)

@@ -1,12 +1,14 @@
-//! SQLite's WAL checkpoints, moved off the writer onto a background thread.
+//! SQLite's WAL checkpoints, mostly moved off the writer onto a background thread.
 //!
-//! By default the connection whose commit takes the WAL past `wal_autocheckpoint` pages copies
-//! the WAL into the database file and syncs it, inside that commit: during a sync, the one
-//! writer stops for the copy and the fsyncs while the fetch pipeline waits on it. Here the
-//! writer never checkpoints (`wal_autocheckpoint = 0`); a separate connection runs a PASSIVE
-//! checkpoint every [`INTERVAL`], which copies what no reader still needs, beside the writer,
-//! on the other core. (When the last connection to a file closes, SQLite checkpoints it
-//! anyway, so a short-lived process leaves no WAL behind.)
+//! The connection whose commit takes the WAL past `wal_autocheckpoint` pages copies the WAL
+//! into the database file and syncs it, inside that commit: during a sync, the one writer
+//! stops for the copy while the fetch pipeline waits on it. Here a separate connection runs a
+//! PASSIVE checkpoint every [`INTERVAL`], which copies the frames written so far beside the
+//! writer, on the other core. The writer keeps its threshold: a PASSIVE checkpoint never
+//! catches up with a writer that never pauses, and only a checkpoint that has copied every
+//! frame lets the next transaction start the WAL over; so the writer's own checkpoint, now
+//! left with the last moments' frames, still bounds the WAL (and the memory and read time
+//! that grow with it). Without that a 1M-lead sync grew the WAL without end.
 
 use std::path::PathBuf;
 use std::sync::Arc;
