@@ -148,6 +148,32 @@ impl PagedQuery<'_> {
     }
 }
 
+/// The page starts a read at `offset` saw, worth remembering: where this page starts (unless
+/// at 0: OFFSET 0 costs nothing) and where the next one starts, each with the sort key read
+/// there, if read and `usable` (a row-value comparison cannot start from a NULL).
+pub(crate) fn page_starts<'k, K>(
+    offset: i64,
+    limit: i64,
+    first: &'k Option<K>,
+    next: &'k Option<K>,
+    usable: impl Fn(&K) -> bool + 'k,
+) -> impl Iterator<Item = (i64, &'k K)> + 'k {
+    [(offset, first), (offset + limit, next)]
+        .into_iter()
+        .filter_map(|(at, key)| Some((at, key.as_ref()?)))
+        .filter(move |(at, key)| *at > 0 && usable(key))
+}
+
+/// Adds page starts to the ones known for a query shape; returns how many were new.
+pub(crate) fn insert_starts<'k, K: Clone + 'k>(
+    known: &mut std::collections::BTreeMap<i64, K>,
+    starts: impl Iterator<Item = (i64, &'k K)>,
+) -> usize {
+    starts
+        .filter(|(at, key)| known.insert(*at, (*key).clone()).is_none())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, Row as _};
 
 use crate::db::{Arg, Record, pg_args, pg_placeholders};
-use crate::paging::PagedQuery;
+use crate::paging::{PagedQuery, insert_starts, page_starts};
 
 /// Boundaries remembered before all are forgotten (a few hundred KiB at most).
 const MAX_BOUNDARIES: usize = 10_000;
@@ -91,21 +91,20 @@ impl PgPages {
         Some((*at, key.clone(), memory.snapshot.clone()))
     }
 
-    /// Remembers where this page (unless it is the first: OFFSET 0 costs nothing) and the
-    /// next one start, under the page's snapshot.
+    /// Remembers where this page and the next one start (see `paging::page_starts`), under
+    /// the page's snapshot.
     fn remember<T>(&self, shape: String, query: &PagedQuery<'_>, fetched: &Fetched<T>) {
         let Some(snapshot) = &fetched.snapshot else {
             return;
         };
-        let starts = [
-            (query.offset, &fetched.first_key),
-            (query.offset + query.limit, &fetched.next_key),
-        ];
-        let mut new = starts
-            .into_iter()
-            .filter_map(|(at, key)| Some((at, key.as_ref()?)))
-            .filter(|(at, _)| *at > 0)
-            .peekable();
+        let mut new = page_starts(
+            query.offset,
+            query.limit,
+            &fetched.first_key,
+            &fetched.next_key,
+            |_| true,
+        )
+        .peekable();
         if new.peek().is_none() {
             return;
         }
@@ -115,13 +114,7 @@ impl PgPages {
             memory.remembered = 0;
             memory.snapshot.clone_from(snapshot);
         }
-        let mut added = 0;
-        let known = memory.boundaries.entry(shape).or_default();
-        for (at, key) in new {
-            if known.insert(at, key.clone()).is_none() {
-                added += 1;
-            }
-        }
+        let added = insert_starts(memory.boundaries.entry(shape).or_default(), new);
         memory.remembered += added;
     }
 

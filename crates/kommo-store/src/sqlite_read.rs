@@ -22,7 +22,7 @@ use tokio::sync::Semaphore;
 
 use crate::db::Arg;
 use crate::json::{self, Kind};
-use crate::paging::PagedQuery;
+use crate::paging::{PagedQuery, insert_starts, page_starts};
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTenancy, UserRow};
 
 /// Prepared statements kept per connection. A page query's text depends on which filters
@@ -397,28 +397,21 @@ impl Reader {
         self.remembered = 0;
     }
 
-    /// Remembers where this page (unless it is the first: OFFSET 0 costs nothing) and the
-    /// next one start. Keys with a NULL are not usable by the row-value comparison.
+    /// Remembers where this page and the next one start (see `paging::page_starts`).
     fn remember<O>(&mut self, shape: Shape, page: &PageStatements, fetched: &Fetched<O>) {
         let usable = |key: &Vec<Value>| !key.iter().any(|v| matches!(v, Value::Null));
-        let starts = [
-            (page.offset, &fetched.first_key),
-            (page.offset + page.limit, &fetched.next_key),
-        ];
-        let mut new = starts
-            .into_iter()
-            .filter_map(|(at, key)| Some((at, key.as_ref()?)))
-            .filter(|(at, key)| *at > 0 && usable(key))
-            .peekable();
+        let mut new = page_starts(
+            page.offset,
+            page.limit,
+            &fetched.first_key,
+            &fetched.next_key,
+            usable,
+        )
+        .peekable();
         if new.peek().is_none() {
             return;
         }
-        let known = self.boundaries.entry(shape).or_default();
-        for (at, key) in new {
-            if known.insert(at, key.clone()).is_none() {
-                self.remembered += 1;
-            }
-        }
+        self.remembered += insert_starts(self.boundaries.entry(shape).or_default(), new);
     }
 }
 
