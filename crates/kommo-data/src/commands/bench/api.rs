@@ -222,7 +222,19 @@ async fn measure(
         rss_line(pid, "VmRSS:")
     );
 
+    // Serve's CPU time over the measured window (from the end of the warm-up): per request,
+    // the figure that does not move with this host's speed the way requests/s does.
+    let warmup = Duration::from_secs(args.warmup_seconds);
+    let cpu_at_start = tokio::spawn(async move {
+        tokio::time::sleep(warmup).await;
+        cpu_seconds(pid)
+    });
     let load = generate_load(&base, &client_id, &secret, args).await;
+    let cpu_at_end = cpu_seconds(pid);
+    let serve_cpu = match (cpu_at_start.await.ok().flatten(), cpu_at_end) {
+        (Some(start), Some(end)) => Some(end - start),
+        _ => None,
+    };
     let peak_rss_kib = read_status_kib(pid, "VmHWM:");
     let stop = tokio::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
@@ -280,6 +292,13 @@ async fn measure(
             |k| format!("{:.1} MiB", k as f64 / 1024.0)
         ),
     );
+    if let Some(cpu) = serve_cpu.filter(|_| requests > 0) {
+        println!(
+            "  serve CPU: {:.0}% of a core, {:.3} ms per request",
+            cpu / load.elapsed.as_secs_f64() * 100.0,
+            cpu * 1e3 / requests as f64
+        );
+    }
     Ok(report)
 }
 
@@ -592,6 +611,16 @@ fn percentile_sorted(sorted: &[Duration], q: f64) -> Duration {
     }
     let index = ((sorted.len() as f64 - 1.0) * q).round() as usize;
     sorted[index.min(sorted.len() - 1)]
+}
+
+/// User plus system CPU seconds of a process so far (`/proc/<pid>/stat`, in the kernel's
+/// USER_HZ ticks, 100 a second on Linux).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 fn read_status_kib(pid: u32, field: &str) -> Option<u64> {
