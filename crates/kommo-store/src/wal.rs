@@ -10,7 +10,7 @@
 //! left with the last moments' frames, still bounds the WAL (and the memory and read time
 //! that grow with it). Without that a 1M-lead sync grew the WAL without end.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -72,7 +72,7 @@ impl Drop for Checkpointer {
     }
 }
 
-fn checkpoint(connection: &mut Option<Connection>, path: &PathBuf) -> Result<(), rusqlite::Error> {
+fn checkpoint(connection: &mut Option<Connection>, path: &Path) -> Result<(), rusqlite::Error> {
     let connection = match connection {
         Some(connection) => connection,
         None => {
