@@ -239,27 +239,30 @@ impl Db {
     }
 
     /// A page of the data API as the text of a JSON array of its rows, and whether a next
-    /// page exists. SQLite's readers write the JSON from the columns; elsewhere the rows are
-    /// decoded and serialised (the same text: see `json`).
+    /// page exists. The page readers of both databases write the JSON from the columns; an
+    /// in-memory SQLite database's rows are decoded and serialised (the same text: see
+    /// `json`).
     pub(crate) async fn fetch_page_json<T: Record + PageRow + serde::Serialize>(
         &self,
         query: &PagedQuery<'_>,
     ) -> Result<(Vec<u8>, bool), StoreError> {
-        if let Db::Sqlite {
-            pages: Some(pages), ..
-        } = self
-        {
-            return pages
+        match self {
+            Db::Sqlite {
+                pages: Some(pages), ..
+            } => pages
                 .fetch_page_json::<T>(query)
                 .await
-                .map_err(StoreError::SqliteRead);
+                .map_err(StoreError::SqliteRead),
+            Db::Postgres { pool, pages } => Ok(pages.fetch_page_json::<T>(pool, query).await?),
+            Db::Sqlite { pages: None, .. } => {
+                let mut rows: Vec<T> = self.fetch_page(query).await?;
+                let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+                let has_next = rows.len() > limit;
+                rows.truncate(limit);
+                let json = serde_json::to_vec(&rows).map_err(StoreError::Json)?;
+                Ok((json, has_next))
+            }
         }
-        let mut rows: Vec<T> = self.fetch_page(query).await?;
-        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        let has_next = rows.len() > limit;
-        rows.truncate(limit);
-        let json = serde_json::to_vec(&rows).map_err(StoreError::Json)?;
-        Ok((json, has_next))
     }
 
     pub(crate) async fn fetch_optional<T: Record>(

@@ -1,11 +1,9 @@
-//! Published rows written as JSON straight from SQLite's column values, without building the
-//! row structs: the data API's hot path (see `sqlite_read`).
+//! Published rows written as JSON straight from the databases' column values, without
+//! building the row structs: the data API's hot path (see `sqlite_read` and `pg_read`).
 //!
 //! The output is byte for byte what `serde_json` gives for the row types of `rows` (field
 //! order, value conventions, string escapes); `tests/reads.rs` compares the two on every
-//! read it makes.
-
-use rusqlite::types::ValueRef;
+//! read it makes, on both databases.
 
 use crate::format::write_rfc3339_ms_json;
 
@@ -18,7 +16,7 @@ pub(crate) enum Kind {
     Int,
     /// Text, as a JSON string.
     Text,
-    /// 0 / 1 as `false` / `true`.
+    /// A boolean (SQLite: 0 / 1) as `false` / `true`.
     Bool,
     /// Unix seconds, as an RFC 3339 string with milliseconds.
     Seconds,
@@ -26,39 +24,59 @@ pub(crate) enum Kind {
     Millis,
 }
 
-/// Writes one column's value. NULL is `null` whatever the kind; a value of another SQLite
-/// type than the kind expects is an error naming the column.
-pub(crate) fn write_value(
+/// One column's value as a database gave it: text for [`Kind::Text`], an integer for every
+/// other kind (booleans as 0 / 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cell<'a> {
+    Null,
+    Int(i64),
+    Text(&'a str),
+}
+
+/// A result row of either database, read column by column.
+pub(crate) trait Cells {
+    type Error;
+    /// The value at `column`, which `kind` says how to read; a value of another type than
+    /// the kind expects is an error naming the column.
+    fn cell(&self, column: usize, kind: Kind) -> Result<Cell<'_>, Self::Error>;
+}
+
+/// Writes the column at `*at` as the value of `key`, after a comma unless it is the first,
+/// and moves `*at` on.
+pub(crate) fn write_field<R: Cells>(
+    row: &R,
     out: &mut Vec<u8>,
+    at: &mut usize,
+    key: &str,
     kind: Kind,
-    value: ValueRef<'_>,
-    column: usize,
-) -> Result<(), rusqlite::Error> {
-    let mismatch = |value: ValueRef<'_>| {
-        rusqlite::Error::InvalidColumnType(column, format!("{kind:?}"), value.data_type())
-    };
-    match (kind, value) {
-        (_, ValueRef::Null) => out.extend_from_slice(b"null"),
-        (Kind::Id, ValueRef::Integer(v)) => {
-            out.push(b'"');
-            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-            out.push(b'"');
-        }
-        (Kind::Int, ValueRef::Integer(v)) => {
-            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-        }
-        (Kind::Bool, ValueRef::Integer(v)) => {
-            out.extend_from_slice(if v != 0 { b"true" } else { b"false" });
-        }
-        (Kind::Seconds, ValueRef::Integer(v)) => write_rfc3339_ms_json(out, v.saturating_mul(1000)),
-        (Kind::Millis, ValueRef::Integer(v)) => write_rfc3339_ms_json(out, v),
-        (Kind::Text, ValueRef::Text(bytes)) => match std::str::from_utf8(bytes) {
-            Ok(text) => write_str(out, text),
-            Err(error) => return Err(rusqlite::Error::Utf8Error(column, error)),
-        },
-        (_, other) => return Err(mismatch(other)),
+) -> Result<(), R::Error> {
+    if *at > 0 {
+        out.push(b',');
     }
+    write_key(out, key);
+    write_value(out, kind, row.cell(*at, kind)?);
+    *at += 1;
     Ok(())
+}
+
+/// Writes one value as `kind` publishes it. NULL is `null` whatever the kind.
+pub(crate) fn write_value(out: &mut Vec<u8>, kind: Kind, cell: Cell<'_>) {
+    let v = match cell {
+        Cell::Null => return out.extend_from_slice(b"null"),
+        Cell::Text(text) => return write_str(out, text),
+        Cell::Int(v) => v,
+    };
+    match kind {
+        Kind::Id => {
+            out.push(b'"');
+            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            out.push(b'"');
+        }
+        Kind::Int | Kind::Text => out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes()),
+        Kind::Bool => out.extend_from_slice(if v != 0 { b"true" } else { b"false" }),
+        Kind::Seconds => write_rfc3339_ms_json(out, v.saturating_mul(1000)),
+        Kind::Millis => write_rfc3339_ms_json(out, v),
+    }
 }
 
 /// Writes `"key":`. Keys are Rust field names: nothing to escape.
@@ -141,42 +159,25 @@ mod tests {
 
     #[test]
     fn values_follow_the_published_conventions() {
-        let write = |kind, value| {
+        let write = |kind, cell| {
             let mut out = Vec::new();
-            write_value(&mut out, kind, value, 0)
-                .map(|()| String::from_utf8_lossy(&out).into_owned())
+            write_value(&mut out, kind, cell);
+            String::from_utf8_lossy(&out).into_owned()
         };
+        assert_eq!(write(Kind::Id, Cell::Int(58_141_807)), "\"58141807\"");
+        assert_eq!(write(Kind::Int, Cell::Int(-5)), "-5");
+        assert_eq!(write(Kind::Bool, Cell::Int(1)), "true");
+        assert_eq!(write(Kind::Bool, Cell::Int(0)), "false");
+        assert_eq!(write(Kind::Text, Cell::Null), "null");
+        assert_eq!(write(Kind::Id, Cell::Null), "null");
+        assert_eq!(write(Kind::Text, Cell::Text("a\"b")), "\"a\\\"b\"");
         assert_eq!(
-            write(Kind::Id, ValueRef::Integer(58_141_807))
-                .ok()
-                .as_deref(),
-            Some("\"58141807\"")
+            write(Kind::Seconds, Cell::Int(1_769_516_685)),
+            "\"2026-01-27T12:24:45.000Z\""
         );
         assert_eq!(
-            write(Kind::Int, ValueRef::Integer(-5)).ok().as_deref(),
-            Some("-5")
+            write(Kind::Millis, Cell::Int(1_769_516_685_123)),
+            "\"2026-01-27T12:24:45.123Z\""
         );
-        assert_eq!(
-            write(Kind::Bool, ValueRef::Integer(1)).ok().as_deref(),
-            Some("true")
-        );
-        assert_eq!(
-            write(Kind::Text, ValueRef::Null).ok().as_deref(),
-            Some("null")
-        );
-        assert_eq!(
-            write(Kind::Seconds, ValueRef::Integer(1_769_516_685))
-                .ok()
-                .as_deref(),
-            Some("\"2026-01-27T12:24:45.000Z\"")
-        );
-        assert_eq!(
-            write(Kind::Millis, ValueRef::Integer(1_769_516_685_123))
-                .ok()
-                .as_deref(),
-            Some("\"2026-01-27T12:24:45.123Z\"")
-        );
-        assert!(write(Kind::Id, ValueRef::Text(b"x")).is_err());
-        assert!(write(Kind::Text, ValueRef::Text(&[0xff, 0xfe])).is_err());
     }
 }

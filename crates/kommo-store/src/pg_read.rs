@@ -14,10 +14,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use parking_lot::Mutex;
 use sqlx::postgres::{PgPool, PgRow};
-use sqlx::{AssertSqlSafe, Row as _};
+use sqlx::{AssertSqlSafe, Decode, Postgres, Row as _, Type, ValueRef as _};
 
 use crate::db::{Arg, Record, pg_args, pg_placeholders};
+use crate::json::{Cell, Cells, Kind};
 use crate::paging::{PagedQuery, insert_starts, page_starts};
+use crate::sqlite_read::{JSON_ROW_BYTES, PageRow};
 
 /// Boundaries remembered before all are forgotten (a few hundred KiB at most).
 const MAX_BOUNDARIES: usize = 10_000;
@@ -41,20 +43,52 @@ struct Memory {
 }
 
 /// Rows of one page statement, with the sort keys where pages start and the snapshot.
-struct Fetched<T> {
-    rows: Vec<T>,
+struct Fetched {
+    rows: Vec<PgRow>,
     first_key: Option<Vec<i64>>,
     next_key: Option<Vec<i64>>,
     snapshot: Option<String>,
 }
 
 impl PgPages {
-    /// One page (its rows plus the one after, if any).
+    /// One page (its rows plus the one after, if any), decoded.
     pub(crate) async fn fetch_page<T: Record>(
         &self,
         pool: &PgPool,
         query: &PagedQuery<'_>,
     ) -> Result<Vec<T>, sqlx::Error> {
+        let rows = self.fetch_page_rows(pool, query).await?;
+        rows.iter().map(T::from_row).collect()
+    }
+
+    /// One page as the text of a JSON array of its rows (see `json`), and whether a next
+    /// page exists.
+    pub(crate) async fn fetch_page_json<T: PageRow>(
+        &self,
+        pool: &PgPool,
+        query: &PagedQuery<'_>,
+    ) -> Result<(Vec<u8>, bool), sqlx::Error> {
+        let rows = self.fetch_page_rows(pool, query).await?;
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let mut json = Vec::with_capacity(rows.len().min(limit) * JSON_ROW_BYTES + 2);
+        json.push(b'[');
+        for (index, row) in rows.iter().take(limit).enumerate() {
+            if index > 0 {
+                json.push(b',');
+            }
+            T::write_json(row, &mut json)?;
+        }
+        json.push(b']');
+        Ok((json, rows.len() > limit))
+    }
+
+    /// The page's rows as Postgres sent them: by keyset from a remembered boundary of the
+    /// same snapshot, else by OFFSET.
+    async fn fetch_page_rows(
+        &self,
+        pool: &PgPool,
+        query: &PagedQuery<'_>,
+    ) -> Result<Vec<PgRow>, sqlx::Error> {
         let offset_sql = query.offset_statement(true);
         let shape = format!("{offset_sql}\n{:?}", query.args);
         let keyset_sql = query.keyset_statement();
@@ -66,7 +100,7 @@ impl PgPages {
             args.extend(key.into_iter().map(Arg::int));
             args.push(Arg::int(query.limit + 1));
             args.push(Arg::int(query.offset - at));
-            let fetched = fetch::<T>(pool, sql, args, query).await?;
+            let fetched = fetch(pool, sql, args, query).await?;
             // Short: the end of the listing, or rows with a NULL leading sort column, which
             // the keyset comparison leaves out. Another snapshot: the boundary may be stale.
             // Either way OFFSET decides.
@@ -77,7 +111,7 @@ impl PgPages {
                 return Ok(fetched.rows);
             }
         }
-        let fetched = fetch::<T>(pool, &offset_sql, query.offset_args(), query).await?;
+        let fetched = fetch(pool, &offset_sql, query.offset_args(), query).await?;
         if keyset_sql.is_some() {
             self.remember(shape, query, &fetched);
         }
@@ -93,7 +127,7 @@ impl PgPages {
 
     /// Remembers where this page and the next one start (see `paging::page_starts`), under
     /// the page's snapshot.
-    fn remember<T>(&self, shape: String, query: &PagedQuery<'_>, fetched: &Fetched<T>) {
+    fn remember(&self, shape: String, query: &PagedQuery<'_>, fetched: &Fetched) {
         let Some(snapshot) = &fetched.snapshot else {
             return;
         };
@@ -124,15 +158,15 @@ impl PgPages {
     }
 }
 
-/// Runs a page statement (its columns: the row's, the sort terms', the snapshot) and decodes
-/// the rows, the sort keys where pages start (first row, the row after the page; `None` when
-/// a key has a NULL, which the row-value comparison cannot start from) and the snapshot.
-async fn fetch<T: Record>(
+/// Runs a page statement (its columns: the row's, the sort terms', the snapshot) and reads
+/// the sort keys where pages start (first row, the row after the page; `None` when a key has
+/// a NULL, which the row-value comparison cannot start from) and the snapshot.
+async fn fetch(
     pool: &PgPool,
     sql: &str,
     args: Vec<Arg<'_>>,
     query: &PagedQuery<'_>,
-) -> Result<Fetched<T>, sqlx::Error> {
+) -> Result<Fetched, sqlx::Error> {
     let rows: Vec<PgRow> = sqlx::query_with(AssertSqlSafe(pg_placeholders(sql)), pg_args(args)?)
         .fetch_all(pool)
         .await?;
@@ -143,22 +177,52 @@ async fn fetch<T: Record>(
             .map(|i| row.try_get::<Option<i64>, _>(i))
             .collect::<Result<Option<Vec<i64>>, _>>()
     };
-    let mut out = Fetched {
-        rows: Vec::with_capacity(rows.len()),
-        first_key: None,
-        next_key: None,
-        snapshot: None,
+    let (first_key, snapshot) = match rows.first() {
+        Some(row) => (
+            key_at(row)?,
+            Some(row.try_get(key_start + query.order.len())?),
+        ),
+        None => (None, None),
     };
-    for (index, row) in rows.iter().enumerate() {
-        if index == 0 {
-            out.first_key = key_at(row)?;
-            out.snapshot = Some(row.try_get(key_start + query.order.len())?);
-        } else if index == limit {
-            out.next_key = key_at(row)?;
+    let next_key = match rows.get(limit) {
+        Some(row) => key_at(row)?,
+        None => None,
+    };
+    Ok(Fetched {
+        rows,
+        first_key,
+        next_key,
+        snapshot,
+    })
+}
+
+impl Cells for PgRow {
+    type Error = sqlx::Error;
+    fn cell(&self, column: usize, kind: Kind) -> Result<Cell<'_>, sqlx::Error> {
+        let value = self.try_get_raw(column)?;
+        if value.is_null() {
+            return Ok(Cell::Null);
         }
-        out.rows.push(T::from_row(row)?);
+        let type_info = value.type_info().into_owned();
+        let decoded = match kind {
+            Kind::Text if <&str as Type<Postgres>>::compatible(&type_info) => {
+                <&str as Decode<Postgres>>::decode(value).map(Cell::Text)
+            }
+            Kind::Bool if <bool as Type<Postgres>>::compatible(&type_info) => {
+                <bool as Decode<Postgres>>::decode(value).map(|v| Cell::Int(i64::from(v)))
+            }
+            Kind::Id | Kind::Int | Kind::Seconds | Kind::Millis
+                if <i64 as Type<Postgres>>::compatible(&type_info) =>
+            {
+                <i64 as Decode<Postgres>>::decode(value).map(Cell::Int)
+            }
+            _ => Err(format!("a {type_info} column cannot be published as {kind:?}").into()),
+        };
+        decoded.map_err(|source| sqlx::Error::ColumnDecode {
+            index: column.to_string(),
+            source,
+        })
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -208,6 +272,27 @@ mod tests {
         };
         let rows: Vec<Id> = pages.fetch_page(pool, &query).await.unwrap();
         rows.iter().map(|r| r.id).collect()
+    }
+
+    #[tokio::test]
+    async fn cells_read_each_kind_and_name_a_mismatched_column() {
+        let Some((store, pool)) = pool().await else {
+            eprintln!("skipped: {} is not set", crate::testing::POSTGRES_URL_VAR);
+            return;
+        };
+        let row: PgRow = sqlx::query("SELECT 'a\"b'::text, 7::bigint, true, NULL::bigint")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(row.cell(0, Kind::Text).unwrap(), Cell::Text("a\"b"));
+        assert_eq!(row.cell(1, Kind::Id).unwrap(), Cell::Int(7));
+        assert_eq!(row.cell(2, Kind::Bool).unwrap(), Cell::Int(1));
+        assert_eq!(row.cell(3, Kind::Seconds).unwrap(), Cell::Null);
+        let error = row.cell(0, Kind::Id).unwrap_err().to_string();
+        assert!(error.contains('0') && error.contains("TEXT"), "{error}");
+        assert!(row.cell(1, Kind::Text).is_err());
+        pool.close().await;
+        store.cleanup().await.unwrap();
     }
 
     #[tokio::test]

@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rusqlite::types::Value;
+use rusqlite::types::{Value, ValueRef};
 use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::Semaphore;
 
 use crate::db::Arg;
-use crate::json::{self, Kind};
+use crate::json::{self, Cell, Cells, Kind};
 use crate::paging::{PagedQuery, insert_starts, page_starts};
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTenancy, UserRow};
 
@@ -232,7 +232,7 @@ pub(crate) struct JsonRows<T> {
 }
 
 /// JSON bytes a row takes, about (leads: 1.2-1.5 kB), so the buffer grows rarely.
-const JSON_ROW_BYTES: usize = 1_024;
+pub(crate) const JSON_ROW_BYTES: usize = 1_024;
 
 impl<T: PageRow> PageOut for JsonRows<T> {
     type Row = T;
@@ -448,7 +448,7 @@ pub(crate) trait PageRow: Send + 'static {
     where
         Self: Sized;
     /// Writes the row as the JSON object `serde_json` would give for the decoded row.
-    fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error>;
+    fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error>;
 }
 
 /// A single `n` column (counts).
@@ -462,30 +462,33 @@ impl PageRow for Count {
     fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
         Ok(Count { n: c.take()? })
     }
-    fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error> {
+    fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
         out.push(b'{');
-        json::write_key(out, "n");
-        json::write_value(out, Kind::Int, row.get_ref(0)?, 0)?;
+        json::write_field(row, out, &mut 0, "n", Kind::Int)?;
         out.push(b'}');
         Ok(())
     }
 }
 
-/// Writes the column at `*at` as the value of `key`, after a comma unless it is the first.
-fn field(
-    row: &Row<'_>,
-    out: &mut Vec<u8>,
-    at: &mut usize,
-    key: &str,
-    kind: Kind,
-) -> Result<(), rusqlite::Error> {
-    if *at > 0 {
-        out.push(b',');
+impl Cells for Row<'_> {
+    type Error = rusqlite::Error;
+    fn cell(&self, column: usize, kind: Kind) -> Result<Cell<'_>, rusqlite::Error> {
+        match (kind, self.get_ref(column)?) {
+            (_, ValueRef::Null) => Ok(Cell::Null),
+            (Kind::Text, ValueRef::Text(bytes)) => std::str::from_utf8(bytes)
+                .map(Cell::Text)
+                .map_err(|error| rusqlite::Error::Utf8Error(column, error)),
+            (
+                Kind::Id | Kind::Int | Kind::Bool | Kind::Seconds | Kind::Millis,
+                ValueRef::Integer(v),
+            ) => Ok(Cell::Int(v)),
+            (_, other) => Err(rusqlite::Error::InvalidColumnType(
+                column,
+                format!("{kind:?}"),
+                other.data_type(),
+            )),
+        }
     }
-    json::write_key(out, key);
-    json::write_value(out, kind, row.get_ref(*at)?, *at)?;
-    *at += 1;
-    Ok(())
 }
 
 /// Implements [`PageRow`] for a published row type from one list of its fields in
@@ -522,14 +525,14 @@ macro_rules! page_row {
                     $($skip: Vec::new(),)*
                 })
             }
-            fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error> {
+            fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
                 let at = &mut 0;
                 out.push(b'{');
-                $(field(row, out, at, page_row!(@name $field $($name)?), Kind::$kind)?;)+
-                field(row, out, at, "integration_id", Kind::Text)?;
-                field(row, out, at, "workspace_id", Kind::Text)?;
-                field(row, out, at, "organization_id", Kind::Text)?;
-                $(field(row, out, at, page_row!(@name $after $($after_name)?), Kind::$after_kind)?;)+
+                $(json::write_field(row, out, at, page_row!(@name $field $($name)?), Kind::$kind)?;)+
+                json::write_field(row, out, at, "integration_id", Kind::Text)?;
+                json::write_field(row, out, at, "workspace_id", Kind::Text)?;
+                json::write_field(row, out, at, "organization_id", Kind::Text)?;
+                $(json::write_field(row, out, at, page_row!(@name $after $($after_name)?), Kind::$after_kind)?;)+
                 out.push(b'}');
                 Ok(())
             }
@@ -590,8 +593,8 @@ mod tests {
         fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
             Ok(Id(c.take()?))
         }
-        fn write_json(row: &Row<'_>, out: &mut Vec<u8>) -> Result<(), rusqlite::Error> {
-            field(row, out, &mut 0, "id", Kind::Int)
+        fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
+            json::write_field(row, out, &mut 0, "id", Kind::Int)
         }
     }
 
