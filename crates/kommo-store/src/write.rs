@@ -960,6 +960,28 @@ impl Store {
             })
             .collect())
     }
+
+    /// When the integration's newest run of `kind` (e.g. `full`) started, whatever its
+    /// outcome, in Unix milliseconds; `None` if there never was one.
+    pub async fn last_run_started(
+        &self,
+        integration_id: &str,
+        kind: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            started_at: Option<i64>,
+        }
+        let row: Option<Record> = self
+            .db()
+            .fetch_optional(
+                "SELECT MAX(started_at) AS started_at FROM sync_runs \
+                 WHERE integration_id = ? AND kind = ?",
+                vec![Arg::str(integration_id), Arg::str(kind)],
+            )
+            .await?;
+        Ok(row.and_then(|r| r.started_at))
+    }
 }
 
 #[cfg(test)]

@@ -581,6 +581,21 @@ async fn dictionaries_and_runs_are_kept(t: &TestStore) {
     assert_eq!(runs[1].error.as_deref(), Some("rate limited"));
     assert!(runs[1].finished_at.is_some());
     assert_eq!(s.runs("int-a1", 1).await.unwrap().len(), 1);
+    // The newest run of the kind, finished or not, failed or not.
+    let started = |run: i64| {
+        let runs = runs.clone();
+        runs.into_iter().find(|r| r.id == run).map(|r| r.started_at)
+    };
+    assert_eq!(
+        s.last_run_started("int-a1", "full").await.unwrap(),
+        started(first)
+    );
+    assert_eq!(
+        s.last_run_started("int-a1", "incremental").await.unwrap(),
+        started(second)
+    );
+    assert_eq!(s.last_run_started("int-a1", "other").await.unwrap(), None);
+    assert_eq!(s.last_run_started("int-a2", "full").await.unwrap(), None);
     assert!(matches!(
         s.finish_run(987_654, &outcome).await.unwrap_err(),
         StoreError::NotFound { .. }

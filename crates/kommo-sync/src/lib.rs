@@ -36,8 +36,8 @@ pub use error::SyncError;
 pub use flatten::{FlattenContext, Resource, document_id};
 pub use leads::flatten::lead_row;
 pub use options::{
-    DEFAULT_ANALYZE_AFTER_ROWS, DEFAULT_OVERLAP, PAGE_SIZE, RunKind, RunSummary, StreamStats,
-    SyncOptions,
+    DEFAULT_ANALYZE_AFTER_ROWS, DEFAULT_FULL_EVERY, DEFAULT_OVERLAP, PAGE_SIZE, RunKind,
+    RunSummary, StreamStats, SyncOptions,
 };
 pub use pipelines::flatten::pipeline_rows;
 pub use progress::{Entity, EntityProgress, Progress, ProgressEvent};

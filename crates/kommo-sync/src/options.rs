@@ -15,6 +15,11 @@ pub const PAGE_SIZE: u32 = kommo_model::query::MAX_LIMIT;
 /// the repeat harmless.
 pub const DEFAULT_OVERLAP: Duration = Duration::from_secs(300);
 
+/// How long after the last full pass started a run reads everything again. Incremental runs
+/// see what Kommo stamps with a new `updated_at`; this pass catches what it does not (a link
+/// change that stamps neither side, a row edited by hand in the store) within a day.
+pub const DEFAULT_FULL_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A full run that wrote more rows than this refreshes the database's planner statistics at
 /// its end ([`kommo_store::Store::analyze`]): the data API's index choices depend on them,
 /// and a first sync changes the tables' sizes by orders of magnitude at once.
@@ -26,6 +31,9 @@ pub struct SyncOptions {
     pub overlap: Duration,
     /// Read everything again from the start instead of from the checkpoints.
     pub full: bool,
+    /// Read everything again when the integration's last full run started longer ago than
+    /// this (`None`: only `full` forces another pass).
+    pub full_every: Option<Duration>,
     pub client: ClientConfig,
     /// Stops runs between pages; what was committed stays.
     pub cancel: CancellationToken,
@@ -41,6 +49,7 @@ impl Default for SyncOptions {
         Self {
             overlap: DEFAULT_OVERLAP,
             full: false,
+            full_every: Some(DEFAULT_FULL_EVERY),
             client: ClientConfig::default(),
             cancel: CancellationToken::new(),
             limiters: Limiters::new(),
@@ -52,7 +61,8 @@ impl Default for SyncOptions {
 /// Whether a run started from nothing or from checkpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RunKind {
-    /// No complete pass yet (or `--full`): reads every row.
+    /// No complete pass yet, `--full`, or the last full pass started longer ago than
+    /// [`SyncOptions::full_every`]: reads every row.
     Full,
     /// Reads what changed since the checkpoints (minus the overlap).
     Incremental,

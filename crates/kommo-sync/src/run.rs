@@ -29,8 +29,32 @@ pub fn tenancy_of(integration: &Integration) -> RowTenancy {
     }
 }
 
-/// Syncs one integration once: a full pass the first time (resuming an interrupted one),
-/// incremental afterwards. The run is recorded whatever happens; an error is returned (and
+/// Whether the integration's last full run started more than [`SyncOptions::full_every`]
+/// ago. A full run that did not finish counts: the runs after it resume its pass from the
+/// checkpoints it left, rather than start it again each time.
+async fn full_pass_due(
+    store: &Store,
+    integration_id: &str,
+    options: &SyncOptions,
+) -> Result<bool, SyncError> {
+    let Some(every) = options.full_every else {
+        return Ok(false);
+    };
+    let last = store
+        .last_run_started(integration_id, RunKind::Full.as_str())
+        .await
+        .map_err(SyncError::store("reading the run history"))?;
+    let every_ms = i64::try_from(every.as_millis()).unwrap_or(i64::MAX);
+    Ok(last.is_none_or(|started| {
+        chrono::Utc::now()
+            .timestamp_millis()
+            .saturating_sub(started)
+            >= every_ms
+    }))
+}
+
+/// Syncs one integration once: a full pass the first time (resuming an interrupted one) and
+/// again every [`SyncOptions::full_every`], incremental otherwise. The run is recorded whatever happens; an error is returned (and
 /// recorded) when the run could not finish, with everything committed before it kept.
 pub async fn sync_integration(
     store: &Store,
@@ -44,6 +68,17 @@ pub async fn sync_integration(
         .await
         .map_err(SyncError::store("reading a checkpoint"))?
         .is_some_and(|c| c.full_sync_done);
+    let full_due = full_done && !options.full && full_pass_due(store, id, options).await?;
+    let periodic;
+    let options = if full_due {
+        periodic = SyncOptions {
+            full: true,
+            ..options.clone()
+        };
+        &periodic
+    } else {
+        options
+    };
     let kind = if full_done && !options.full {
         RunKind::Incremental
     } else {

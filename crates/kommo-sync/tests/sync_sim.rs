@@ -430,3 +430,73 @@ async fn large_full_runs_refresh_planner_statistics() {
         test.cleanup().await.unwrap();
     }
 }
+
+/// Incremental runs read what Kommo stamped with a new `updated_at`; anything else that went
+/// stale (here a stored row changed behind the engine's back) waits for the next full pass,
+/// which a run starts by itself once the last one is `full_every` old.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_pass_is_due_every_full_every_and_repairs_what_increments_miss() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(600).with_seed(21))
+        .await
+        .unwrap();
+    for (db, test) in common::stores().await {
+        let store = &test.store;
+        let integration = common::integration(store, &format!("periodic-{db}"), &sim).await;
+        let hourly = SyncOptions {
+            full_every: Some(std::time::Duration::from_secs(3600)),
+            ..SyncOptions::default()
+        };
+        let integration = &integration;
+        let run = |options: SyncOptions| async move {
+            sync_integration(store, integration, &options, &Progress::none())
+                .await
+                .unwrap()
+        };
+        assert_eq!(run(hourly.clone()).await.kind, RunKind::Full, "{db}");
+
+        // The least recently updated lead, changed in the store only.
+        let mut rows = store.all_lead_rows(&integration.id).await.unwrap();
+        rows.sort_by_key(|r| r.updated_at);
+        let mut stale = rows[0].clone();
+        let name = stale.lead_name.clone();
+        stale.lead_name = Some("changed behind the engine's back".into());
+        let tenancy = kommo_sync::tenancy_of(integration);
+        store
+            .write_leads(&tenancy, std::slice::from_ref(&stale), None)
+            .await
+            .unwrap();
+        let stored_name = |rows: Vec<kommo_store::rows::LeadRow>| {
+            rows.into_iter()
+                .find(|r| r.lead_id == stale.lead_id)
+                .and_then(|r| r.lead_name)
+        };
+
+        assert_eq!(run(hourly.clone()).await.kind, RunKind::Incremental, "{db}");
+        assert_eq!(
+            stored_name(store.all_lead_rows(&integration.id).await.unwrap()),
+            stale.lead_name,
+            "{db}: an incremental run does not read the unchanged lead"
+        );
+
+        let due = SyncOptions {
+            full_every: Some(std::time::Duration::ZERO),
+            ..SyncOptions::default()
+        };
+        assert_eq!(run(due).await.kind, RunKind::Full, "{db}");
+        assert_eq!(
+            stored_name(store.all_lead_rows(&integration.id).await.unwrap()),
+            name,
+            "{db}"
+        );
+        common::assert_store_matches(store, integration, &sim).await;
+
+        // The pass just started: not due again within the hour, nor ever without full_every.
+        assert_eq!(run(hourly).await.kind, RunKind::Incremental, "{db}");
+        let never = SyncOptions {
+            full_every: None,
+            ..SyncOptions::default()
+        };
+        assert_eq!(run(never).await.kind, RunKind::Incremental, "{db}");
+        test.cleanup().await.unwrap();
+    }
+}

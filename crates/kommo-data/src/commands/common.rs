@@ -104,3 +104,8 @@ pub(crate) fn init_logging(json: bool) {
     // A second initialisation (tests, nested commands) keeps the first subscriber.
     drop(result);
 }
+
+/// `--full-every-hours` as the sync engine takes it: 0 is never (after the first pass).
+pub(crate) fn full_every(hours: u64) -> Option<std::time::Duration> {
+    (hours > 0).then(|| std::time::Duration::from_secs(hours.saturating_mul(3600)))
+}
