@@ -22,6 +22,7 @@ struct Inner {
     store: Store,
     budgets: Budgets,
     metrics: PrometheusHandle,
+    row_counts: crate::metrics::RowCounts,
     actions: Actions,
 }
 
@@ -39,6 +40,7 @@ impl AppState {
                 store,
                 budgets: Budgets::default(),
                 metrics,
+                row_counts: Default::default(),
                 actions: Actions::new(ActionsConfig::default()),
             }),
             reads: Arc::new(tokio::sync::Semaphore::new(
@@ -63,6 +65,7 @@ impl AppState {
                     store: shared.store.clone(),
                     budgets: Budgets::default(),
                     metrics: shared.metrics.clone(),
+                    row_counts: Default::default(),
                     actions: Actions::new(config),
                 }),
                 reads: self.reads,
@@ -100,6 +103,10 @@ impl AppState {
 
     pub(crate) fn metrics(&self) -> &PrometheusHandle {
         &self.inner.metrics
+    }
+
+    pub(crate) fn row_counts(&self) -> &crate::metrics::RowCounts {
+        &self.inner.row_counts
     }
 
     pub(crate) fn actions(&self) -> &Actions {

@@ -1176,14 +1176,52 @@ async fn openapi_docs_health_and_metrics(w: &World) {
         metrics.contains("kommo_api_request_duration_seconds_bucket"),
         "{metrics}"
     );
-    assert!(
+    let stored_leads = |metrics: &str| -> Option<f64> {
         metrics
             .lines()
-            .any(|l| l.starts_with("kommo_integration_rows")
-                && l.contains(r#"integration="int_a1""#)
-                && l.contains(r#"entity="leads""#)),
-        "{metrics}"
-    );
+            .find(|l| {
+                l.starts_with("kommo_integration_rows")
+                    && l.contains(r#"integration="int_a1""#)
+                    && l.contains(r#"entity="leads""#)
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    };
+    let live = w
+        .leads
+        .iter()
+        .filter(|r| r.tenancy.integration_id == "int_a1" && !r.is_deleted)
+        .count() as f64;
+    assert_eq!(stored_leads(metrics), Some(live), "{metrics}");
+
+    // Counting reads every row: a new count waits for the next sync run to end.
+    let mut extra = w
+        .leads
+        .iter()
+        .find(|r| r.tenancy.integration_id == "int_a1" && !r.is_deleted)
+        .unwrap()
+        .clone();
+    extra.lead_id = 900_001;
+    w.store
+        .write_leads(&extra.tenancy.clone(), &[extra], None)
+        .await
+        .unwrap();
+    let (_, _, metrics) = w.get(None, "/metrics").await;
+    assert_eq!(stored_leads(metrics.as_str().unwrap()), Some(live));
+    let run = w.store.begin_run("int_a1", "incremental").await.unwrap();
+    let outcome = kommo_store::RunOutcome {
+        status: kommo_store::RunStatus::Ok,
+        leads_written: 1,
+        contacts_written: 0,
+        pipelines_written: 0,
+        users_written: 0,
+        deleted_marked: 0,
+        requests: 1,
+        error: None,
+    };
+    w.store.finish_run(run, &outcome).await.unwrap();
+    let (_, _, metrics) = w.get(None, "/metrics").await;
+    assert_eq!(stored_leads(metrics.as_str().unwrap()), Some(live + 1.0));
 }
 
 /// A property of a component schema, looking into `allOf` parts.
