@@ -41,6 +41,15 @@ pub(crate) trait Cells {
     fn cell(&self, column: usize, kind: Kind) -> Result<Cell<'_>, Self::Error>;
 }
 
+/// A published row type that writes itself from a result row's columns.
+pub(crate) trait WriteJson {
+    /// Writes the row as the JSON object `serde_json` would give for the decoded row.
+    fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error>;
+}
+
+/// JSON bytes a row takes, about (leads: 1.2-1.5 kB), so a page's buffer grows rarely.
+pub(crate) const JSON_ROW_BYTES: usize = 1_024;
+
 /// Writes the column at `*at` as the value of `key`, after a comma unless it is the first,
 /// and moves `*at` on.
 pub(crate) fn write_field<R: Cells>(

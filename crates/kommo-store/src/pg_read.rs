@@ -17,9 +17,8 @@ use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, Decode, Postgres, Row as _, Type, ValueRef as _};
 
 use crate::db::{Arg, Record, pg_args, pg_placeholders};
-use crate::json::{Cell, Cells, Kind};
+use crate::json::{Cell, Cells, JSON_ROW_BYTES, Kind, WriteJson};
 use crate::paging::{PagedQuery, insert_starts, page_starts};
-use crate::sqlite_read::{JSON_ROW_BYTES, PageRow};
 
 /// Boundaries remembered before all are forgotten (a few hundred KiB at most).
 const MAX_BOUNDARIES: usize = 10_000;
@@ -63,7 +62,7 @@ impl PgPages {
 
     /// One page as the text of a JSON array of its rows (see `json`), and whether a next
     /// page exists.
-    pub(crate) async fn fetch_page_json<T: PageRow>(
+    pub(crate) async fn fetch_page_json<T: WriteJson>(
         &self,
         pool: &PgPool,
         query: &PagedQuery<'_>,

@@ -21,7 +21,7 @@ use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::Semaphore;
 
 use crate::db::Arg;
-use crate::json::{self, Cell, Cells, Kind};
+use crate::json::{self, Cell, Cells, JSON_ROW_BYTES, Kind, WriteJson};
 use crate::paging::{PagedQuery, insert_starts, page_starts};
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTenancy, UserRow};
 
@@ -231,9 +231,6 @@ pub(crate) struct JsonRows<T> {
     row: std::marker::PhantomData<fn() -> T>,
 }
 
-/// JSON bytes a row takes, about (leads: 1.2-1.5 kB), so the buffer grows rarely.
-pub(crate) const JSON_ROW_BYTES: usize = 1_024;
-
 impl<T: PageRow> PageOut for JsonRows<T> {
     type Row = T;
     fn with_rows(rows: usize) -> Self {
@@ -440,15 +437,13 @@ impl Columns<'_, '_> {
     }
 }
 
-/// A row type the SQLite readers can decode, or write as JSON.
-pub(crate) trait PageRow: Send + 'static {
+/// A row type the SQLite readers can decode, or write as JSON (as both page readers do).
+pub(crate) trait PageRow: WriteJson + Send + 'static {
     /// The columns to select, in the order [`PageRow::from_sqlite`] reads them.
     const COLUMNS: &'static [&'static str];
     fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error>
     where
         Self: Sized;
-    /// Writes the row as the JSON object `serde_json` would give for the decoded row.
-    fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error>;
 }
 
 /// A single `n` column (counts).
@@ -462,6 +457,9 @@ impl PageRow for Count {
     fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
         Ok(Count { n: c.take()? })
     }
+}
+
+impl WriteJson for Count {
     fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
         out.push(b'{');
         json::write_field(row, out, &mut 0, "n", Kind::Int)?;
@@ -491,7 +489,7 @@ impl Cells for Row<'_> {
     }
 }
 
-/// Implements [`PageRow`] for a published row type from one list of its fields in
+/// Implements [`PageRow`] and [`WriteJson`] for a published row type from one list of its fields in
 /// declaration order (each column named like its field), each with how it is published
 /// ([`Kind`]) and, if renamed, its JSON name; `..tenancy` marks where the flattened tenancy
 /// fields stand. The selected columns, the decoder and the JSON writer cannot disagree on
@@ -525,6 +523,9 @@ macro_rules! page_row {
                     $($skip: Vec::new(),)*
                 })
             }
+        }
+
+        impl WriteJson for $row {
             fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
                 let at = &mut 0;
                 out.push(b'{');
@@ -593,6 +594,9 @@ mod tests {
         fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
             Ok(Id(c.take()?))
         }
+    }
+
+    impl WriteJson for Id {
         fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
             json::write_field(row, out, &mut 0, "id", Kind::Int)
         }
