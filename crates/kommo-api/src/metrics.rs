@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use kommo_store::{EntityCounts, SyncRun};
+use kommo_store::{EntityCounts, Store, SyncRun};
 use parking_lot::Mutex;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -116,7 +116,7 @@ struct Taken {
 impl RowCounts {
     async fn get(
         &self,
-        state: &AppState,
+        store: &Store,
         integration_id: &str,
         runs: &[SyncRun],
     ) -> Result<EntityCounts, ApiError> {
@@ -128,7 +128,7 @@ impl RowCounts {
         {
             return Ok(taken.counts);
         }
-        let counts = state.store().counts(integration_id).await?;
+        let counts = store.counts(integration_id).await?;
         self.taken.lock().insert(
             integration_id.to_owned(),
             Taken {
@@ -159,7 +159,7 @@ async fn integration_gauges(state: &AppState) -> Result<String, ApiError> {
     for integration in store.integrations().await? {
         let id = integration.id.as_str();
         let runs = store.runs(id, 20).await?;
-        let counts = state.row_counts().get(state, id, &runs).await?;
+        let counts = state.row_counts().get(store, id, &runs).await?;
         for (entity, count) in [
             ("leads", counts.leads),
             ("deleted_leads", counts.deleted_leads),
@@ -202,28 +202,28 @@ impl Gauge {
     }
 
     fn sample(&mut self, labels: &[(&str, &str)], value: f64) {
-        let mut line = self.name.to_owned();
-        line.push('{');
+        let text = &mut self.text;
+        text.push_str(self.name);
+        text.push('{');
         for (n, (label, label_value)) in labels.iter().enumerate() {
             if n > 0 {
-                line.push(',');
+                text.push(',');
             }
-            line.push_str(label);
-            line.push_str("=\"");
+            text.push_str(label);
+            text.push_str("=\"");
             for c in label_value.chars() {
                 match c {
-                    '\\' => line.push_str("\\\\"),
-                    '"' => line.push_str("\\\""),
-                    '\n' => line.push_str("\\n"),
-                    c => line.push(c),
+                    '\\' => text.push_str("\\\\"),
+                    '"' => text.push_str("\\\""),
+                    '\n' => text.push_str("\\n"),
+                    c => text.push(c),
                 }
             }
-            line.push('"');
+            text.push('"');
         }
-        line.push_str("} ");
-        line.push_str(&value.to_string());
-        line.push('\n');
-        self.text.push_str(&line);
+        text.push_str("} ");
+        text.push_str(&value.to_string());
+        text.push('\n');
     }
 
     fn into_text(self) -> String {

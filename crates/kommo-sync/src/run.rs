@@ -54,8 +54,9 @@ async fn full_pass_due(
 }
 
 /// Syncs one integration once: a full pass the first time (resuming an interrupted one) and
-/// again every [`SyncOptions::full_every`], incremental otherwise. The run is recorded whatever happens; an error is returned (and
-/// recorded) when the run could not finish, with everything committed before it kept.
+/// again every [`SyncOptions::full_every`], incremental otherwise. The run is recorded
+/// whatever happens; an error is returned (and recorded) when the run could not finish, with
+/// everything committed before it kept.
 pub async fn sync_integration(
     store: &Store,
     integration: &Integration,

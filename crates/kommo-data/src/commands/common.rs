@@ -105,7 +105,20 @@ pub(crate) fn init_logging(json: bool) {
     drop(result);
 }
 
-/// `--full-every-hours` as the sync engine takes it: 0 is never (after the first pass).
-pub(crate) fn full_every(hours: u64) -> Option<std::time::Duration> {
-    (hours > 0).then(|| std::time::Duration::from_secs(hours.saturating_mul(3600)))
+/// How often a sync re-reads everything (`sync` and `serve` take the same flag).
+#[derive(Debug, Clone, clap::Args)]
+pub(crate) struct FullPassArgs {
+    /// Hours between full passes of an integration (everything read again, catching what
+    /// incremental runs cannot see, such as a link change that stamps neither side); 0 =
+    /// only the first.
+    #[arg(long, default_value_t = 24, env = "KOMMO_DATA_FULL_EVERY_HOURS")]
+    full_every_hours: u64,
+}
+
+impl FullPassArgs {
+    /// As the sync engine takes it: `None` is never again after the first pass.
+    pub(crate) fn full_every(&self) -> Option<std::time::Duration> {
+        (self.full_every_hours > 0)
+            .then(|| std::time::Duration::from_secs(self.full_every_hours.saturating_mul(3600)))
+    }
 }

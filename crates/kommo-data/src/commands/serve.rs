@@ -9,7 +9,7 @@ use kommo_store::Store;
 use kommo_sync::{Scheduler, SyncOptions};
 use tokio_util::sync::CancellationToken;
 
-use super::common::{DatabaseArgs, full_every, init_logging, redact_url};
+use super::common::{DatabaseArgs, FullPassArgs, init_logging, redact_url};
 
 /// Serve the data API (and sync every integration in the background).
 #[derive(Debug, clap::Args)]
@@ -32,10 +32,8 @@ pub(crate) struct ServeArgs {
     /// Seconds between the starts of two sync rounds over all integrations.
     #[arg(long, default_value_t = 300, env = "KOMMO_DATA_SYNC_INTERVAL_SECS")]
     sync_interval_secs: u64,
-    /// Hours between full passes of an integration (everything read again, catching what
-    /// incremental runs cannot see); 0 = only the first.
-    #[arg(long, default_value_t = 24, env = "KOMMO_DATA_FULL_EVERY_HOURS")]
-    full_every_hours: u64,
+    #[command(flatten)]
+    full_pass: FullPassArgs,
     /// Data API queries run at once; more wait their turn (0 = as many as the database pool
     /// allows). On small machines a few at a time answer more per second.
     #[arg(long, default_value_t = 0, env = "KOMMO_DATA_MAX_CONCURRENT_READS")]
@@ -71,7 +69,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(spawn_scheduler(
             store.clone(),
             interval,
-            full_every(args.full_every_hours),
+            args.full_pass.full_every(),
             shutdown.child_token(),
             limiters.clone(),
         ))

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::admin::{integration_json, millis};
-use super::common::{DatabaseArgs, full_every, init_logging};
+use super::common::{DatabaseArgs, FullPassArgs, init_logging};
 use super::progress::Renderer;
 
 /// The checkpoint streams `status` reports.
@@ -61,11 +61,8 @@ pub(crate) struct RunArgs {
     /// Read everything again instead of only what changed since the checkpoints.
     #[arg(long)]
     full: bool,
-    /// Hours between full passes of an integration (everything read again, catching what
-    /// incremental runs cannot see, such as a link change that stamps neither side); 0 =
-    /// only the first.
-    #[arg(long, default_value_t = 24, env = "KOMMO_DATA_FULL_EVERY_HOURS")]
-    full_every_hours: u64,
+    #[command(flatten)]
+    full_pass: FullPassArgs,
     /// How far before its checkpoint an incremental run starts again, in seconds.
     #[arg(long, default_value_t = 300)]
     overlap_secs: u64,
@@ -109,7 +106,7 @@ async fn sync(args: RunArgs) -> anyhow::Result<()> {
     let options = SyncOptions {
         overlap: Duration::from_secs(args.overlap_secs),
         full: args.full,
-        full_every: full_every(args.full_every_hours),
+        full_every: args.full_pass.full_every(),
         cancel: cancel.clone(),
         ..SyncOptions::default()
     };

@@ -613,14 +613,9 @@ fn percentile_sorted(sorted: &[Duration], q: f64) -> Duration {
     sorted[index.min(sorted.len() - 1)]
 }
 
-/// User plus system CPU seconds of a process so far (`/proc/<pid>/stat`, in the kernel's
-/// USER_HZ ticks, 100 a second on Linux).
+/// User plus system CPU seconds of a process so far.
 fn cpu_seconds(pid: u32) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.get(stat.rfind(')')? + 2..)?.split(' ').collect();
-    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
-    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
+    super::proc_stat(&format!("/proc/{pid}/stat")).map(|(_, seconds)| seconds)
 }
 
 fn read_status_kib(pid: u32, field: &str) -> Option<u64> {

@@ -73,26 +73,18 @@ fn cpu_seconds() -> (f64, f64) {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return (0.0, 0.0);
     };
-    let (mut all, mut server) = (0u64, 0u64);
+    let (mut all, mut server) = (0.0, 0.0);
     for task in tasks.flatten() {
-        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+        let path = task.path().join("stat");
+        let Some((name, seconds)) = path.to_str().and_then(super::proc_stat) else {
             continue;
         };
-        // The name is in parentheses and may hold spaces: count fields after it.
-        let Some((head, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks: u64 = [11, 12]
-            .iter()
-            .filter_map(|i| fields.get(*i).and_then(|v| v.parse::<u64>().ok()))
-            .sum();
-        all += ticks;
-        if head.contains(SERVER_THREAD) {
-            server += ticks;
+        all += seconds;
+        if name.contains(SERVER_THREAD) {
+            server += seconds;
         }
     }
-    (all as f64 / 100.0, server as f64 / 100.0)
+    (all, server)
 }
 
 fn mib(kb: u64) -> f64 {

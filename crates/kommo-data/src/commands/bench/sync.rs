@@ -377,22 +377,9 @@ async fn unthrottled(args: &SyncBenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// CPU seconds this process has used (user + system), from /proc.
+/// CPU seconds this process has used (user + system); 0 without `/proc`.
 fn cpu_seconds() -> f64 {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return 0.0;
-    };
-    let Some(after_name) = stat.rsplit(')').next() else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
+    super::proc_stat("/proc/self/stat").map_or(0.0, |(_, seconds)| seconds)
 }
 
 /// The engine's side alone: every lead read as the sync reads it (same query, 250 a page)
