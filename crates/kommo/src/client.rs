@@ -395,7 +395,8 @@ impl Inner {
         call: &Call,
         token: Option<&SecretString>,
     ) -> Result<Raw, AttemptFailure> {
-        self.limiter
+        let permit = self
+            .limiter
             .acquire()
             .await
             .map_err(AttemptFailure::Locked)?;
@@ -415,7 +416,10 @@ impl Inner {
                 .header(CONTENT_TYPE, "application/json")
                 .body(body.clone());
         }
-        let response = request.send().await.map_err(AttemptFailure::Http)?;
+        let response = request.send().await;
+        // Answered (or failed): Kommo counted the request, if at all, before this moment.
+        drop(permit);
+        let response = response.map_err(AttemptFailure::Http)?;
         let status = response.status();
         let retry_after = response
             .headers()
