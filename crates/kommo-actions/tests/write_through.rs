@@ -2,10 +2,6 @@
 //! action returns (on SQLite, and on Postgres when `KOMMO_DATA_TEST_POSTGRES_URL` is set).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
-#![allow(
-    clippy::print_stderr,
-    reason = "a test says why it skips its Postgres part"
-)]
 
 mod common;
 
@@ -21,9 +17,7 @@ async fn stores() -> Vec<(&'static str, TestStore)> {
     let mut out = vec![("sqlite", TestStore::sqlite(Keys::generate()).await.unwrap())];
     match TestStore::postgres(Keys::generate()).await.unwrap() {
         Some(pg) => out.push(("postgres", pg)),
-        None => {
-            eprintln!("KOMMO_DATA_TEST_POSTGRES_URL is not set: Postgres part skipped, SQLite only")
-        }
+        None => kommo_store::testing::announce_postgres_skip(),
     }
     out
 }

@@ -276,7 +276,7 @@ mod tests {
     #[tokio::test]
     async fn cells_read_each_kind_and_name_a_mismatched_column() {
         let Some((store, pool)) = pool().await else {
-            eprintln!("skipped: {} is not set", crate::testing::POSTGRES_URL_VAR);
+            crate::testing::announce_postgres_skip();
             return;
         };
         let row: PgRow = sqlx::query("SELECT 'a\"b'::text, 7::bigint, true, NULL::bigint")
@@ -297,7 +297,7 @@ mod tests {
     #[tokio::test]
     async fn remembered_boundaries_give_the_offset_rows_until_a_write() {
         let Some((store, pool)) = pool().await else {
-            eprintln!("skipped: {} is not set", crate::testing::POSTGRES_URL_VAR);
+            crate::testing::announce_postgres_skip();
             return;
         };
         let offsets = [0, 10, 20, 30, 40, 50];

@@ -12,6 +12,20 @@ use crate::{Keys, Store, StoreError};
 /// The environment variable naming the Postgres database tests may use.
 pub const POSTGRES_URL_VAR: &str = "KOMMO_DATA_TEST_POSTGRES_URL";
 
+/// Says on the terminal that the calling test skipped its Postgres part, past the test
+/// harness's output capture (which takes only the `print!` family), so that a run without
+/// Postgres shows what it did not prove instead of passing as "ok" in silence.
+pub fn announce_postgres_skip() {
+    use std::io::Write as _;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    // Nothing to do when the terminal is gone.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED on Postgres: {test} ({POSTGRES_URL_VAR} is not set)"
+    );
+}
+
 /// A store made for one test. Call [`TestStore::cleanup`] at the end to remove its file or schema.
 #[derive(Debug)]
 pub struct TestStore {

@@ -39,7 +39,7 @@ macro_rules! on_both {
                         drop(world);
                         t.cleanup().await.unwrap();
                     }
-                    None => eprintln!("skipped on Postgres: set KOMMO_DATA_TEST_POSTGRES_URL to run it there"),
+                    None => kommo_store::testing::announce_postgres_skip(),
                 }
             }
         }

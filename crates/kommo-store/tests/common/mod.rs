@@ -29,7 +29,7 @@ macro_rules! on_both {
                         super::$name(&t).await;
                         t.cleanup().await.unwrap();
                     }
-                    None => eprintln!("skipped: set KOMMO_DATA_TEST_POSTGRES_URL to run this test on Postgres"),
+                    None => kommo_store::testing::announce_postgres_skip(),
                 }
             }
         }
