@@ -38,7 +38,9 @@ fn run(dir: &Path, args: &[&str]) -> (bool, Value, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_commands_and_sync_are_scriptable() {
-    let sim = Simulator::start(SimConfig::unlimited().with_leads(1_500).with_seed(4))
+    // Kommo's real limits (7 a second per token; the two integrations have a token each), so
+    // that the "no 429" below means something.
+    let sim = Simulator::start(SimConfig::default().with_leads(1_500).with_seed(4))
         .await
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -144,6 +146,11 @@ async fn admin_commands_and_sync_are_scriptable() {
         assert!(r["leads"].as_u64().unwrap() >= 1_400, "{r}");
         assert_eq!(r["rate_limited"], 0, "{r}");
     }
+    assert_eq!(
+        sim.control().counters().rate_limited,
+        0,
+        "the simulator answered 429s"
+    );
 
     let (ok, second, _) = run(d, &["sync", "--integration", "kommo-b"]);
     assert!(ok, "{second}");

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kommo_model::{Contact, Lead};
+use kommo_model::{Contact, Lead, LossReason, Pipeline, Source, Tag, User};
 use serde_json::{Value, json};
 
 use crate::config::{Activity, FailNext, Faults, OAuthApp, SimConfig, SimError};
@@ -342,6 +342,58 @@ impl Control {
     /// Events in the log.
     pub fn event_count(&self) -> usize {
         self.state.inner.account.read().events.len()
+    }
+
+    // ---- ground truth, for tests that check what a client made of the account -------------
+
+    /// Live contact ids, ascending.
+    pub fn contact_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .contacts
+            .index
+            .live
+            .iter()
+            .map(|id| i64::from(*id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Every pipeline with its statuses, as `GET /api/v4/leads/pipelines` shows them.
+    pub fn pipelines(&self) -> Vec<Pipeline> {
+        let acc = self.state.inner.account.read();
+        acc.pipelines
+            .iter()
+            .map(|p| acc.pipeline_model(p, "http://localhost"))
+            .collect()
+    }
+
+    /// Every user with its role and group, as `GET /api/v4/users?with=role,group` shows them.
+    pub fn users(&self) -> Vec<User> {
+        let acc = self.state.inner.account.read();
+        acc.users
+            .iter()
+            .map(|u| acc.user_model(u, true, true, "http://localhost"))
+            .collect()
+    }
+
+    pub fn loss_reasons(&self) -> Vec<LossReason> {
+        self.state.inner.account.read().loss_reasons.clone()
+    }
+
+    pub fn sources(&self) -> Vec<Source> {
+        self.state.inner.account.read().sources.clone()
+    }
+
+    /// The leads' tag dictionary (`GET /api/v4/leads/tags`), with each tag's color.
+    pub fn lead_tags(&self) -> Vec<Tag> {
+        self.state.inner.account.read().tags[crate::store::Kind::Leads as usize].clone()
+    }
+
+    /// The contacts' tag dictionary (`GET /api/v4/contacts/tags`).
+    pub fn contact_tags(&self) -> Vec<Tag> {
+        self.state.inner.account.read().tags[crate::store::Kind::Contacts as usize].clone()
     }
 
     fn summary(&self) -> Value {

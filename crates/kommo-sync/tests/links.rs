@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
-mod common;
+use kommo_testkit as common;
 
 use kommo_sim::{RunningSimulator, SimConfig, Simulator};
 use kommo_sync::{Progress, RunKind, SyncOptions, sync_integration};

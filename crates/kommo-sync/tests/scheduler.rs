@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
-mod common;
+use kommo_testkit as common;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -32,7 +32,8 @@ async fn watch_keeps_each_integration_current_until_cancelled() {
     let ia = common::integration(store, "watch-a", &a).await;
     let ib = common::integration(store, "watch-b", &b).await;
 
-    let results: Arc<Mutex<Vec<(String, bool)>>> = Arc::default();
+    // (integration, succeeded, error message).
+    let results: Arc<Mutex<Vec<(String, bool, String)>>> = Arc::default();
     let seen = results.clone();
     let cancel = CancellationToken::new();
     let scheduler =
@@ -43,7 +44,10 @@ async fn watch_keeps_each_integration_current_until_cancelled() {
             scheduler
                 .run_until(cancel, |done: &[RoundResult]| {
                     let mut seen = seen.lock().unwrap();
-                    seen.extend(done.iter().map(|(id, r)| (id.clone(), r.is_ok())));
+                    seen.extend(done.iter().map(|(id, r)| {
+                        let error = r.as_ref().err().map(ToString::to_string);
+                        (id.clone(), r.is_ok(), error.unwrap_or_default())
+                    }));
                 })
                 .await
         }
@@ -53,7 +57,7 @@ async fn watch_keeps_each_integration_current_until_cancelled() {
             .lock()
             .unwrap()
             .iter()
-            .filter(|(i, ok)| i == id && *ok)
+            .filter(|(i, ok, _)| i == id && *ok)
             .count()
     };
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -76,10 +80,22 @@ async fn watch_keeps_each_integration_current_until_cancelled() {
     task.await.unwrap().unwrap();
     common::assert_store_matches(store, &ia, &a).await;
     common::assert_store_matches(store, &ib, &b).await;
+    // Only runs cut by the cancellation may fail, at most the one in flight per integration.
+    let results = results.lock().unwrap();
+    let failed: Vec<_> = results.iter().filter(|(_, ok, _)| !ok).collect();
+    for id in ["watch-a", "watch-b"] {
+        assert!(
+            failed.iter().filter(|(i, _, _)| i == id).count() <= 1,
+            "{failed:?}"
+        );
+    }
     assert!(
-        results.lock().unwrap().iter().filter(|(_, ok)| !ok).count() <= 2,
-        "only runs cut by the cancellation may fail"
+        failed
+            .iter()
+            .all(|(_, _, error)| error.contains("stopped before the run finished")),
+        "{failed:?}"
     );
+    drop(results);
     test.cleanup().await.unwrap();
 }
 

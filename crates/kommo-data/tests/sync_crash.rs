@@ -1,23 +1,20 @@
-//! Crash safety: a sync process SIGKILLed at arbitrary moments of a 50,000-lead sync, then
+//! Crash safety: `kommo-data sync` SIGKILLed at arbitrary moments of a 50,000-lead sync, then
 //! restarted, leaves the store equal to the account: nothing missing, duplicated or stale.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
-mod common;
+use kommo_testkit as common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use kommo_sim::{Activity, SimConfig, Simulator};
 use kommo_store::testing::TestStore;
 
 fn spawn_once(test: &TestStore, integration_id: &str) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_kommo-sync-process"))
-        .args(["once", integration_id])
-        .env("KOMMO_SYNC_DATABASE_URL", &test.url)
-        .env("KOMMO_SYNC_KEY", test.keys.to_base64())
-        .env("RUST_LOG", "off")
-        .stdout(Stdio::piped())
+    common::kommo_data(env!("CARGO_BIN_EXE_kommo-data"), test)
+        .args(["sync", "--integration", integration_id, "--json"])
+        .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()

@@ -4,9 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
-mod common;
+use kommo_testkit as common;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -137,12 +137,9 @@ async fn a_process_killed_right_after_a_refresh_leaves_a_usable_pair() {
         let id = format!("oauth-kill-{db}");
         let integration = oauth_integration(store, &id, &sim).await;
         let process = || {
-            let mut command = Command::new(env!("CARGO_BIN_EXE_kommo-sync-process"));
+            let mut command = common::kommo_data(env!("CARGO_BIN_EXE_kommo-data"), &test);
             command
-                .args(["once", &id])
-                .env("KOMMO_SYNC_DATABASE_URL", &test.url)
-                .env("KOMMO_SYNC_KEY", test.keys.to_base64())
-                .env("RUST_LOG", "off")
+                .args(["sync", "--integration", &id, "--json"])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped());
             command
