@@ -81,8 +81,13 @@ async fn watch_keeps_each_integration_current_until_cancelled() {
     common::assert_store_matches(store, &ia, &a).await;
     common::assert_store_matches(store, &ib, &b).await;
     // Only runs cut by the cancellation may fail, at most the one in flight per integration.
-    let results = results.lock().unwrap();
-    let failed: Vec<_> = results.iter().filter(|(_, ok, _)| !ok).collect();
+    let failed: Vec<_> = results
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, ok, _)| !ok)
+        .cloned()
+        .collect();
     for id in ["watch-a", "watch-b"] {
         assert!(
             failed.iter().filter(|(i, _, _)| i == id).count() <= 1,
@@ -95,7 +100,6 @@ async fn watch_keeps_each_integration_current_until_cancelled() {
             .all(|(_, _, error)| error.contains("stopped before the run finished")),
         "{failed:?}"
     );
-    drop(results);
     test.cleanup().await.unwrap();
 }
 
