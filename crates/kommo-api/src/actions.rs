@@ -3,9 +3,11 @@
 //! call acts on, which must belong to a workspace the credentials are granted.
 //!
 //! Handlers stay thin: the catalog parses, checks and runs; this module maps its outcomes to
-//! HTTP (200 with the envelope when the action ran, 400 when the input breaks the schema, 404
-//! for an unknown action) and keeps one Kommo client per integration, so every caller of an
-//! integration shares its rate limiter and its OAuth refresh.
+//! HTTP and keeps one Kommo client per integration, so every caller of an integration shares
+//! its rate limiter and its OAuth refresh. The action's envelope answers what concerns the
+//! action (200 when it ran, 400 when its `input` breaks its schema, as
+//! `shared/spec/actions.md` asks); what concerns the request itself (an unknown action, a body
+//! that is not the request object, credentials) is a problem document like every other route's.
 
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash as _, Hasher as _};
@@ -228,6 +230,23 @@ pub(crate) async fn list_actions(_caller: Caller) -> Json<ActionList> {
     Json(ActionList { data })
 }
 
+/// A body that is not `{"workspaceId", "integrationId", "input"}`: a problem naming `body`.
+fn unreadable_body(error: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(vec![InvalidParam::new(
+        "body",
+        format!(
+            "expected a JSON object {{\"workspaceId\": ..., \"integrationId\": ..., \"input\": {{...}}}}: {}",
+            strip_position(&error.to_string())
+        ),
+    )])
+}
+
+fn unknown_action(error: &CatalogError) -> ApiError {
+    ApiError::NotFound {
+        detail: format!("{error} (GET /v1/kommo/actions)"),
+    }
+}
+
 fn envelope(status: StatusCode, envelope: &Envelope) -> Response {
     (status, Json(envelope.to_value())).into_response()
 }
@@ -235,10 +254,11 @@ fn envelope(status: StatusCode, envelope: &Envelope) -> Response {
 /// Runs one action on one integration.
 ///
 /// 200 with the envelope whenever the action ran, also when Kommo refused it
-/// (`successful: false`, Kommo's reasons in `error`); 400 with the envelope when the body or
-/// `input` breaks the schema (nothing is sent to Kommo then); 404 with the envelope for an
-/// unknown action; 401 / 403 as for the data API. A successful create or update is already
-/// in the data API when this answers.
+/// (`successful: false`, Kommo's reasons in `error`); 400 with the envelope when `input`
+/// breaks the action's schema (nothing is sent to Kommo then). Problem documents for the
+/// rest: 400 when the body is not the request object, 404 for an unknown action, 401 / 403 as
+/// for the data API. A successful create or update is already in the data API when this
+/// answers.
 #[utoipa::path(
     post,
     path = "/v1/kommo/actions/{name}",
@@ -248,10 +268,10 @@ fn envelope(status: StatusCode, envelope: &Envelope) -> Response {
     request_body = ActionRequest,
     responses(
         (status = 200, description = "The action ran (check `successful`)", body = EnvelopeDoc),
-        (status = 400, description = "The body or the input breaks the schema", body = EnvelopeDoc),
+        (status = 400, description = "`input` breaks the action's schema (the envelope), or the body is not the request object (a problem document)", body = EnvelopeDoc),
         (status = 401, description = "Credentials missing or wrong", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "The integration is not in a granted workspace", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such action", body = EnvelopeDoc),
+        (status = 404, description = "No such action", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Request budget spent", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("clientId" = [], "clientSecret" = []))
@@ -262,22 +282,10 @@ pub(crate) async fn run_action(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: ActionRequest = match serde_json::from_slice(&body) {
-        Ok(request) => request,
-        Err(error) => {
-            let problem = format!(
-                "the body must be a JSON object {{\"workspaceId\", \"integrationId\", \"input\"}}: {}",
-                strip_position(&error.to_string())
-            );
-            return Ok(envelope(
-                StatusCode::BAD_REQUEST,
-                &Envelope::failure(problem),
-            ));
-        }
-    };
+    let request: ActionRequest =
+        serde_json::from_slice(&body).map_err(|error| unreadable_body(&error))?;
     if Catalog::get(&name).is_none() {
-        let error = CatalogError::UnknownAction { name };
-        return Ok(envelope(StatusCode::NOT_FOUND, &error.to_envelope()));
+        return Err(unknown_action(&CatalogError::UnknownAction { name }));
     }
     let integration = authorize(
         &state,
@@ -303,9 +311,7 @@ pub(crate) async fn run_action(
         Err(error @ CatalogError::InvalidInput(_)) => {
             Ok(envelope(StatusCode::BAD_REQUEST, &error.to_envelope()))
         }
-        Err(error @ CatalogError::UnknownAction { .. }) => {
-            Ok(envelope(StatusCode::NOT_FOUND, &error.to_envelope()))
-        }
+        Err(error @ CatalogError::UnknownAction { .. }) => Err(unknown_action(&error)),
     }
 }
 

@@ -76,9 +76,9 @@ pub enum ApiError {
         per_minute: u32,
         retry_after_secs: u64,
     },
-    /// No such route.
-    #[error("no resource at {path}")]
-    NotFound { path: String },
+    /// No such route, or nothing of that name (an action).
+    #[error("{detail}")]
+    NotFound { detail: String },
     /// A dependency (the database) is down; used by `/healthz`.
     #[error("{detail}")]
     Unavailable { detail: String },

@@ -111,7 +111,9 @@ async fn healthz(State(state): State<AppState>) -> Result<axum::Json<Health>, Ap
 async fn not_found(OriginalUri(uri): OriginalUri) -> ApiError {
     let mut path = uri.path().to_owned();
     path.truncate(200);
-    ApiError::NotFound { path }
+    ApiError::NotFound {
+        detail: format!("no resource at {path}"),
+    }
 }
 
 fn panic_response(_panic: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -156,6 +156,26 @@ impl Server {
             .await
             .map_err(|e| e.to_string())
     }
+
+    /// An MCP `initialize` POSTed by hand with `headers`, for the status and body the SDK
+    /// client hides behind its error.
+    async fn raw_initialize(&self, headers: &[(&'static str, &str)]) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(format!("{}/mcp", self.base))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = request
+            .body(r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
 }
 
 impl Drop for Server {
@@ -281,14 +301,34 @@ async fn refusals_have_their_status_and_an_envelope() {
         body["error"].as_str().unwrap().contains("`limit`"),
         "{body}"
     );
-    // The body itself is wrong.
+    // The body itself is wrong: a problem document naming it, not an envelope.
     let (status, body) = server
         .action("KOMMO_LIST_LEADS", json!({"integrationId": INTEGRATION}))
         .await;
     assert_eq!(status, 400);
+    assert_eq!(body["status"], 400, "{body}");
+    assert_eq!(body["invalid_params"][0]["name"], "body", "{body}");
     assert!(
-        body["error"].as_str().unwrap().contains("workspaceId"),
+        body["invalid_params"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("workspaceId"),
         "{body}"
+    );
+    assert!(body.get("successful").is_none(), "{body}");
+    let not_json = server
+        .http
+        .post(format!("{}/v1/kommo/actions/KOMMO_LIST_LEADS", server.base))
+        .header("x-client-id", &server.id)
+        .header("x-client-secret", &server.secret)
+        .body("workspaceId=ws")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    assert_eq!(
+        not_json.headers()["content-type"],
+        "application/problem+json"
     );
     assert_eq!(
         server.sim.control().counters().total,
@@ -296,10 +336,17 @@ async fn refusals_have_their_status_and_an_envelope() {
         "nothing reached Kommo"
     );
 
-    // Unknown action: 404 with the envelope.
+    // Unknown action: a 404 problem document naming it.
     let (status, body) = server.run("KOMMO_DELETE_LEAD", json!({"id": 1})).await;
     assert_eq!(status, 404);
-    assert_eq!(body["successful"], false);
+    assert_eq!(body["status"], 404, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("KOMMO_DELETE_LEAD"),
+        "{body}"
+    );
 
     // Kommo refuses: the action ran, so 200 with `successful: false` and Kommo's reasons.
     let (status, body) = server
@@ -457,19 +504,28 @@ async fn mcp_over_http_end_to_end_with_the_sdk_client() {
     );
     client.cancel().await.unwrap();
 
-    // The same credentials guard /mcp: none, or an integration outside the grant, is refused.
-    assert!(
-        server
-            .mcp(&[("x-workspace-id", WS), ("x-integration-id", INTEGRATION)])
-            .await
-            .is_err()
+    // The same credentials guard /mcp: none is a 401, an integration outside the grant a
+    // 403, each a problem document; the SDK client fails to connect on both.
+    let anonymous = [("x-workspace-id", WS), ("x-integration-id", INTEGRATION)];
+    let (status, problem) = server.raw_initialize(&anonymous).await;
+    assert_eq!(
+        (status, &problem["status"]),
+        (401, &json!(401)),
+        "{problem}"
     );
+    assert!(server.mcp(&anonymous).await.is_err());
     let outside = [
         ("x-client-id", server.id.as_str()),
         ("x-client-secret", server.secret.as_str()),
         ("x-workspace-id", "ws-other"),
         ("x-integration-id", "acme-other"),
     ];
+    let (status, problem) = server.raw_initialize(&outside).await;
+    assert_eq!(
+        (status, &problem["status"]),
+        (403, &json!(403)),
+        "{problem}"
+    );
     assert!(server.mcp(&outside).await.is_err());
     let raw = server
         .http

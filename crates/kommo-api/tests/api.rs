@@ -1156,9 +1156,32 @@ async fn openapi_docs_health_and_metrics(w: &World) {
     let description = api["info"]["description"].as_str().unwrap();
     assert!(description.contains("counts as absent") && description.contains("Retry-After"));
 
+    // The docs page is Swagger UI served from the binary (no CDN: it works offline) and
+    // pointed at this server's own OpenAPI document.
     let (s, _, page) = w.get(None, "/docs/").await;
     assert_eq!(s, StatusCode::OK);
-    assert!(page.as_str().unwrap().to_lowercase().contains("swagger"));
+    let page = page.as_str().unwrap();
+    for asset in ["swagger-ui-bundle.js", "swagger-initializer.js"] {
+        assert!(
+            page.contains(&format!("./{asset}")),
+            "{asset} not loaded locally: {page}"
+        );
+        let (s, _, body) = w.get(None, &format!("/docs/{asset}")).await;
+        assert_eq!(s, StatusCode::OK, "/docs/{asset}");
+        assert!(
+            !body.as_str().unwrap_or_default().is_empty(),
+            "/docs/{asset}"
+        );
+    }
+    assert!(
+        !page.contains("https://"),
+        "no asset from elsewhere: {page}"
+    );
+    let (_, _, initializer) = w.get(None, "/docs/swagger-initializer.js").await;
+    assert!(
+        initializer.as_str().unwrap().contains("\"/openapi.json\""),
+        "{initializer}"
+    );
 
     let (s, _, health) = w.get(None, "/healthz").await;
     assert_eq!(s, StatusCode::OK);
