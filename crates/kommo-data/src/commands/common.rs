@@ -122,3 +122,39 @@ impl FullPassArgs {
             .then(|| std::time::Duration::from_secs(self.full_every_hours.saturating_mul(3600)))
     }
 }
+
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM, the signals every long-running command
+/// stops on.
+pub(crate) async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+/// Cancels `token` at the first SIGINT or SIGTERM, saying in the log what stopping means for
+/// this command.
+pub(crate) async fn cancel_on_signal(
+    token: tokio_util::sync::CancellationToken,
+    stopping: &'static str,
+) {
+    shutdown_signal().await;
+    tracing::info!("{stopping}");
+    token.cancel();
+}

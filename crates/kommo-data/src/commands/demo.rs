@@ -18,7 +18,7 @@ use kommo_store::{ExposeSecret as _, IntegrationAuth, Keys, NewIntegration, Secr
 use kommo_sync::{Entity, Progress, ProgressEvent, SyncOptions};
 use tokio_util::sync::CancellationToken;
 
-use super::serve::cancel_on_signal;
+use super::common::cancel_on_signal;
 
 const ORGANIZATION: &str = "demo-org";
 const WORKSPACE: &str = "demo";
@@ -52,7 +52,10 @@ pub(crate) async fn run(args: DemoArgs) -> anyhow::Result<()> {
     drop(kommo_api::metrics::prometheus());
     let started = Instant::now();
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(cancel_on_signal(
+        shutdown.clone(),
+        "shutting down: finishing in-flight requests",
+    ));
 
     println!("kommo-data demo");
     println!();

@@ -55,12 +55,10 @@ pub(crate) async fn run(args: McpArgs) -> anyhow::Result<()> {
     tracing::info!(integration = %integration.id, "serving the Kommo actions over MCP on stdio");
 
     let shutdown = CancellationToken::new();
-    let on_signal = shutdown.clone();
-    tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.cancel();
-        }
-    });
+    tokio::spawn(super::common::cancel_on_signal(
+        shutdown.clone(),
+        "stopping the MCP server",
+    ));
     let served = kommo_mcp::serve_stdio(ctx, shutdown).await;
     store.close().await;
     served.context("the MCP server failed")

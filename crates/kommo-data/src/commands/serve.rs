@@ -9,7 +9,7 @@ use kommo_store::Store;
 use kommo_sync::{Scheduler, SyncOptions};
 use tokio_util::sync::CancellationToken;
 
-use super::common::{DatabaseArgs, FullPassArgs, init_logging, redact_url};
+use super::common::{DatabaseArgs, FullPassArgs, cancel_on_signal, init_logging, redact_url};
 
 /// Serve the data API (and sync every integration in the background).
 #[derive(Debug, clap::Args)]
@@ -56,7 +56,10 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {addr}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     let shutdown = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    tokio::spawn(cancel_on_signal(
+        shutdown.clone(),
+        "shutting down: finishing in-flight requests",
+    ));
 
     // Actions and sync runs of one integration share one rate limiter, so together they
     // stay within Kommo's limit.
@@ -160,34 +163,4 @@ pub(crate) fn spawn_scheduler(
             })
             .await
     })
-}
-
-/// Cancels `token` on SIGINT (Ctrl-C) or SIGTERM.
-pub(crate) async fn cancel_on_signal(token: CancellationToken) {
-    shutdown_signal().await;
-    tracing::info!("shutting down: finishing in-flight requests");
-    token.cancel();
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

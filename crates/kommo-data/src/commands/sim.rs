@@ -4,6 +4,8 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context as _;
+
+use super::common::shutdown_signal;
 use kommo_sim::{AccountSize, Activity, Faults, Lockout, SimConfig, Simulator};
 
 /// Run the Kommo simulator: a Kommo-compatible API v4 server with a generated account.
@@ -173,25 +175,4 @@ fn init_logging() {
         .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use super::admin::{integration_json, millis};
-use super::common::{DatabaseArgs, FullPassArgs, init_logging};
+use super::common::{DatabaseArgs, FullPassArgs, cancel_on_signal, init_logging};
 use super::progress::Renderer;
 
 /// The checkpoint streams `status` reports.
@@ -102,7 +102,10 @@ async fn sync(args: RunArgs) -> anyhow::Result<()> {
     init_logging(args.log_json);
     let store = args.database.open().await?;
     let cancel = CancellationToken::new();
-    tokio::spawn(cancel_on_signal(cancel.clone()));
+    tokio::spawn(cancel_on_signal(
+        cancel.clone(),
+        "stopping: the page being written commits, then the runs stop",
+    ));
     let options = SyncOptions {
         overlap: Duration::from_secs(args.overlap_secs),
         full: args.full,
@@ -184,26 +187,6 @@ fn default_worker_id() -> String {
         host
     };
     format!("{host}-{}", std::process::id())
-}
-
-async fn cancel_on_signal(cancel: CancellationToken) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => drop(tokio::signal::ctrl_c().await),
-        }
-    }
-    #[cfg(not(unix))]
-    drop(tokio::signal::ctrl_c().await);
-    tracing::info!("stopping: the page being written commits, then the runs stop");
-    cancel.cancel();
 }
 
 fn summary_json(summary: &RunSummary) -> Value {
