@@ -357,6 +357,37 @@ pub(crate) struct PipelineRec {
     pub(crate) statuses: Vec<StatusRec>,
 }
 
+impl StatusRec {
+    /// The incoming-leads stage every pipeline starts with.
+    pub(crate) fn incoming(id: u32) -> Self {
+        Self {
+            id,
+            name: "Incoming leads".to_owned(),
+            sort: 10,
+            is_editable: false,
+            color: "#c1c1c1".to_owned(),
+            kind: 1,
+            descriptions: None,
+        }
+    }
+
+    /// A closed status every pipeline ends with: 142 (won) or 143 (lost), under its default
+    /// name unless given one.
+    pub(crate) fn closed(id: u32, name: Option<String>) -> Self {
+        let won = id == 142;
+        Self {
+            id,
+            name: name
+                .unwrap_or_else(|| if won { "Closed - won" } else { "Closed - lost" }.to_owned()),
+            sort: if won { 10_000 } else { 11_000 },
+            is_editable: false,
+            color: if won { "#CCFF66" } else { "#D5D8DB" }.to_owned(),
+            kind: 0,
+            descriptions: None,
+        }
+    }
+}
+
 impl PipelineRec {
     /// The first stage leads land in: the first open (non-incoming) status by sort, as the
     /// Kommo UI does for leads added without a status.

@@ -255,14 +255,52 @@ pub(crate) fn page<T: Entity + Serialize>(
     })
 }
 
+/// A page of rows selected one more than it shows, each rendered by `render`; 204 when
+/// nothing was found.
+pub(crate) fn rendered_page<R, T: Entity + Serialize>(
+    req: &ListRequest,
+    base: &str,
+    path: &str,
+    rows: &[R],
+    render: impl Fn(&R) -> T,
+) -> Response {
+    let items = rows.iter().take(req.limit as usize).map(render).collect();
+    page(req, base, path, rows.len(), items)
+}
+
+/// Which counts a small list's pages carry.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Counts {
+    pub(crate) total_items: bool,
+    pub(crate) page_count: bool,
+}
+
+/// `GET` of a small in-memory list at `path`: every row `select` picks from the account,
+/// cut into the page asked for; 204 when the page is empty.
+pub(crate) fn small_list<T: Entity + Serialize + Clone>(
+    state: &SimState,
+    headers: &HeaderMap,
+    raw: Option<&str>,
+    path: &str,
+    counts: Counts,
+    select: impl FnOnce(&Account, &ListQuery, &str) -> Vec<T>,
+) -> Response {
+    let req = match list_request(raw) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    let base = base_url(headers);
+    let all = select(&state.inner.account.read(), &req.query, &base);
+    page_of(&req, &base, path, &all, counts)
+}
+
 /// A page of a small in-memory list; 204 when empty.
-pub(crate) fn page_of<T: Entity + Serialize + Clone>(
+fn page_of<T: Entity + Serialize + Clone>(
     req: &ListRequest,
     base: &str,
     path: &str,
     all: &[T],
-    total: bool,
-    page_count: bool,
+    counts: Counts,
 ) -> Response {
     let rows: Vec<T> = all
         .iter()
@@ -276,8 +314,10 @@ pub(crate) fn page_of<T: Entity + Serialize + Clone>(
     let has_next = all.len() > req.offset() + rows.len();
     hal(&Collection {
         page: Some(req.page),
-        page_count: page_count.then(|| all.len().div_ceil(req.limit as usize) as u32),
-        total_items: total.then_some(all.len() as u64),
+        page_count: counts
+            .page_count
+            .then(|| all.len().div_ceil(req.limit as usize) as u32),
+        total_items: counts.total_items.then_some(all.len() as u64),
         links: req.links(base, path, has_next),
         items: rows,
     })

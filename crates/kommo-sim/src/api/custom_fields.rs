@@ -4,7 +4,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::api::common::{base_url, found, kind_in, list_request, page_of};
+use crate::api::common::{Counts, found, kind_in, small_list};
 use crate::state::SimState;
 
 pub(crate) async fn list(
@@ -13,25 +13,23 @@ pub(crate) async fn list(
     OriginalUri(uri): OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let req = match list_request(raw.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return e,
-    };
     let kind = kind_in(uri.path());
-    let base = base_url(&headers);
-    let acc = state.inner.account.read();
-    let all: Vec<_> = acc
-        .select_custom_fields(kind, &req.query)
-        .into_iter()
-        .cloned()
-        .collect();
-    page_of(
-        &req,
-        &base,
+    let counts = Counts {
+        total_items: true,
+        page_count: true,
+    };
+    small_list(
+        &state,
+        &headers,
+        raw.as_deref(),
         &format!("/api/v4/{}/custom_fields", kind.path()),
-        &all,
-        true,
-        true,
+        counts,
+        |acc, query, _| {
+            acc.select_custom_fields(kind, query)
+                .into_iter()
+                .cloned()
+                .collect()
+        },
     )
 }
 

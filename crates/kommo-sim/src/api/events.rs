@@ -6,7 +6,7 @@ use axum::response::Response;
 use kommo_model::{Collection, Entity, Links};
 use serde::Serialize;
 
-use crate::api::common::{bad_request, base_url, hal, list_request, no_content, page};
+use crate::api::common::{bad_request, base_url, hal, list_request, no_content, rendered_page};
 use crate::render::event_id;
 use crate::select::events_order;
 use crate::state::SimState;
@@ -28,14 +28,9 @@ pub(crate) async fn list(
     };
     let acc = state.inner.account.read();
     let rows = acc.select_events(&req.query, desc, req.slice());
-    let items: Vec<_> = rows
-        .iter()
-        .take(req.limit as usize)
-        .map(|e| acc.event_model(e, &base))
-        .collect();
-    let found = rows.len();
-    drop(acc);
-    page(&req, &base, "/api/v4/events", found, items)
+    rendered_page(&req, &base, "/api/v4/events", &rows, |e| {
+        acc.event_model(e, &base)
+    })
 }
 
 pub(crate) async fn get_one(

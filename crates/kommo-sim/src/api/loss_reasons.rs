@@ -4,7 +4,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::api::common::{base_url, found, list_request, page_of};
+use crate::api::common::{Counts, found, small_list};
 use crate::state::SimState;
 
 pub(crate) async fn list(
@@ -12,19 +12,17 @@ pub(crate) async fn list(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let req = match list_request(raw.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return e,
+    let counts = Counts {
+        total_items: true,
+        page_count: false,
     };
-    let base = base_url(&headers);
-    let acc = state.inner.account.read();
-    page_of(
-        &req,
-        &base,
+    small_list(
+        &state,
+        &headers,
+        raw.as_deref(),
         "/api/v4/leads/loss_reasons",
-        &acc.loss_reasons,
-        true,
-        false,
+        counts,
+        |acc, _, _| acc.loss_reasons.clone(),
     )
 }
 

@@ -6,9 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use kommo_model::{Collection, Links, TagRequest};
 
-use crate::api::common::{
-    MAX_BATCH, base_url, batch, hal, kind_in, list_request, page_of, rejected,
-};
+use crate::api::common::{Counts, MAX_BATCH, base_url, batch, hal, kind_in, rejected, small_list};
 use crate::state::SimState;
 
 pub(crate) async fn list(
@@ -17,25 +15,18 @@ pub(crate) async fn list(
     OriginalUri(uri): OriginalUri,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let req = match list_request(raw.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return e,
-    };
     let kind = kind_in(uri.path());
-    let base = base_url(&headers);
-    let acc = state.inner.account.read();
-    let all: Vec<_> = acc
-        .select_tags(kind, &req.query)
-        .into_iter()
-        .cloned()
-        .collect();
-    page_of(
-        &req,
-        &base,
+    let counts = Counts {
+        total_items: false,
+        page_count: false,
+    };
+    small_list(
+        &state,
+        &headers,
+        raw.as_deref(),
         &format!("/api/v4/{}/tags", kind.path()),
-        &all,
-        false,
-        false,
+        counts,
+        |acc, query, _| acc.select_tags(kind, query).into_iter().cloned().collect(),
     )
 }
 

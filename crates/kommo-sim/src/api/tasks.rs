@@ -9,7 +9,7 @@ use kommo_model::TaskRequest;
 
 use crate::api::common::{
     Answer, Caller, add_batch, bad_request, base_url, hal, json_body, list_request, no_content,
-    page, update_batch, update_items,
+    rendered_page, update_batch, update_items,
 };
 use crate::select::task_order;
 use crate::state::SimState;
@@ -31,14 +31,9 @@ pub(crate) async fn list(
     let base = base_url(&headers);
     let acc = state.inner.account.read();
     let rows = acc.select_tasks(&req.query, order, req.slice());
-    let items: Vec<_> = rows
-        .iter()
-        .take(req.limit as usize)
-        .map(|t| acc.task_model(t, &base))
-        .collect();
-    let found = rows.len();
-    drop(acc);
-    page(&req, &base, "/api/v4/tasks", found, items)
+    rendered_page(&req, &base, "/api/v4/tasks", &rows, |t| {
+        acc.task_model(t, &base)
+    })
 }
 
 pub(crate) async fn get_one(

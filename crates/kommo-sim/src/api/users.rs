@@ -4,27 +4,33 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use crate::api::common::{base_url, found, list_request, page_of};
+use crate::api::common::{Counts, base_url, found, list_request, small_list};
 use crate::state::SimState;
+
+const COUNTED: Counts = Counts {
+    total_items: true,
+    page_count: true,
+};
 
 pub(crate) async fn list(
     State(state): State<SimState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let req = match list_request(raw.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return e,
-    };
-    let base = base_url(&headers);
-    let acc = state.inner.account.read();
-    let (role, group) = (req.query.has_with("role"), req.query.has_with("group"));
-    let all: Vec<_> = acc
-        .select_users(&req.query)
-        .into_iter()
-        .map(|u| acc.user_model(u, role, group, &base))
-        .collect();
-    page_of(&req, &base, "/api/v4/users", &all, true, true)
+    small_list(
+        &state,
+        &headers,
+        raw.as_deref(),
+        "/api/v4/users",
+        COUNTED,
+        |acc, query, base| {
+            let (role, group) = (query.has_with("role"), query.has_with("group"));
+            acc.select_users(query)
+                .into_iter()
+                .map(|u| acc.user_model(u, role, group, base))
+                .collect()
+        },
+    )
 }
 
 pub(crate) async fn get_one(
@@ -54,11 +60,12 @@ pub(crate) async fn roles(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let req = match list_request(raw.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return e,
-    };
-    let base = base_url(&headers);
-    let acc = state.inner.account.read();
-    page_of(&req, &base, "/api/v4/roles", &acc.roles, true, true)
+    small_list(
+        &state,
+        &headers,
+        raw.as_deref(),
+        "/api/v4/roles",
+        COUNTED,
+        |acc, _, _| acc.roles.clone(),
+    )
 }

@@ -20,15 +20,7 @@ pub(super) fn pipelines(count: u32, rng: &mut Rng) -> Pipelines {
         let id = next_pipeline_id;
         next_pipeline_id += 4_200;
         let main = p == 0;
-        let mut statuses = vec![StatusRec {
-            id: next_status_id,
-            name: "Incoming leads".to_owned(),
-            sort: 10,
-            is_editable: false,
-            color: "#c1c1c1".to_owned(),
-            kind: 1,
-            descriptions: None,
-        }];
+        let mut statuses = vec![StatusRec::incoming(next_status_id)];
         next_status_id += 4;
         let stages = if main { 5 } else { 3 + rng.below(4) as usize };
         let offset = if main {
@@ -48,8 +40,8 @@ pub(super) fn pipelines(count: u32, rng: &mut Rng) -> Pipelines {
             });
             next_status_id += 4;
         }
-        statuses.push(system_status(142));
-        statuses.push(system_status(143));
+        statuses.push(StatusRec::closed(142, None));
+        statuses.push(StatusRec::closed(143, None));
         pipelines.push(PipelineRec {
             id,
             name: if main {
@@ -68,18 +60,5 @@ pub(super) fn pipelines(count: u32, rng: &mut Rng) -> Pipelines {
         pipelines,
         next_status_id,
         next_pipeline_id,
-    }
-}
-
-fn system_status(id: u32) -> StatusRec {
-    let won = id == 142;
-    StatusRec {
-        id,
-        name: if won { "Closed - won" } else { "Closed - lost" }.to_owned(),
-        sort: if won { 10_000 } else { 11_000 },
-        is_editable: false,
-        color: if won { "#CCFF66" } else { "#D5D8DB" }.to_owned(),
-        kind: 0,
-        descriptions: None,
     }
 }

@@ -4,7 +4,7 @@
 use kommo_model::{CompanyRequest, CustomFieldValues, TagRef};
 
 use super::fields::{check_field_count, non_empty};
-use super::{ItemErrors, Rejection, check_all, check_updates, loose_timestamp};
+use super::{ItemErrors, Rejection, loose_timestamp};
 use crate::index::Links;
 use crate::store::{Account, CompanyRec, EventKind, Extra, Kind, Table};
 
@@ -40,14 +40,12 @@ impl Account {
         items: &[CompanyRequest],
         user: u32,
     ) -> Result<Vec<u32>, Rejection> {
-        let plans = check_all(items, |item, errors| {
-            self.plan_company(item, "", false, errors)
-        })?;
-        let now = self.write_now();
-        Ok(plans
-            .into_iter()
-            .map(|plan| self.create_company(plan, user, now))
-            .collect())
+        self.add_all(
+            items,
+            user,
+            |acc, item, errors| acc.plan_company(item, "", false, errors),
+            Self::create_company,
+        )
     }
 
     /// `PATCH /api/v4/companies[/{id}]`: updates every item or none; each company's id and
@@ -57,17 +55,14 @@ impl Account {
         items: &[CompanyRequest],
         user: u32,
     ) -> Result<Vec<(u32, u32)>, Rejection> {
-        let plans = check_updates(
+        self.update_all(
             items,
+            user,
             "Entity not found",
-            |id| self.companies.is_live(id),
-            |_, item, errors| self.plan_company(item, "", false, errors),
-        )?;
-        let now = self.write_now();
-        Ok(plans
-            .into_iter()
-            .map(|(id, plan)| (id, self.update_company(id, plan, user, now)))
-            .collect())
+            |acc, id| acc.companies.is_live(id),
+            |acc, _, item, errors| acc.plan_company(item, "", false, errors),
+            Self::update_company,
+        )
     }
 
     /// Checks one company of an add or update; `prefix` places its errors inside a complex

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use kommo_model::{ContactRequest, CustomFieldValues, TagRef};
 
 use super::fields::{check_field_count, non_empty};
-use super::{ItemErrors, Rejection, check_all, check_updates, loose_timestamp};
+use super::{ItemErrors, Rejection, loose_timestamp};
 use crate::store::{Account, ContactRec, EventKind, Extra, Kind, join_name};
 
 /// A checked contact write, with every reference resolved.
@@ -55,14 +55,12 @@ impl Account {
         items: &[ContactRequest],
         user: u32,
     ) -> Result<Vec<u32>, Rejection> {
-        let plans = check_all(items, |item, errors| {
-            self.plan_contact(item, "", false, errors)
-        })?;
-        let now = self.write_now();
-        Ok(plans
-            .into_iter()
-            .map(|plan| self.create_contact(plan, user, now))
-            .collect())
+        self.add_all(
+            items,
+            user,
+            |acc, item, errors| acc.plan_contact(item, "", false, errors),
+            Self::create_contact,
+        )
     }
 
     /// `PATCH /api/v4/contacts[/{id}]`: updates every item or none; each contact's id and
@@ -72,17 +70,14 @@ impl Account {
         items: &[ContactRequest],
         user: u32,
     ) -> Result<Vec<(u32, u32)>, Rejection> {
-        let plans = check_updates(
+        self.update_all(
             items,
+            user,
             "Entity not found",
-            |id| self.contacts.is_live(id),
-            |_, item, errors| self.plan_contact(item, "", false, errors),
-        )?;
-        let now = self.write_now();
-        Ok(plans
-            .into_iter()
-            .map(|(id, plan)| (id, self.update_contact(id, plan, user, now)))
-            .collect())
+            |acc, id| acc.contacts.is_live(id),
+            |acc, _, item, errors| acc.plan_contact(item, "", false, errors),
+            Self::update_contact,
+        )
     }
 
     /// Checks one contact of an add or update; `prefix` places its errors inside a complex

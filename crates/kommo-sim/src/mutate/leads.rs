@@ -4,7 +4,7 @@
 use kommo_model::{CustomFieldValues, LeadRequest, TagRef};
 
 use super::fields::{check_field_count, non_empty};
-use super::{ItemErrors, Rejection, check_all, check_updates, is_closed, timestamp};
+use super::{ItemErrors, Rejection, is_closed, timestamp};
 use crate::store::{Account, DELETED, EventKind, EventValue, Extra, Kind, LeadRec};
 
 /// A checked lead write, with every reference resolved.
@@ -37,14 +37,12 @@ impl Account {
         items: &[LeadRequest],
         user: u32,
     ) -> Result<Vec<u32>, Rejection> {
-        let plans = check_all(items, |item, errors| {
-            self.plan_lead(item, None, false, errors)
-        })?;
-        let now = self.write_now();
-        Ok(plans
-            .into_iter()
-            .map(|plan| self.create_lead(plan, user, now))
-            .collect())
+        self.add_all(
+            items,
+            user,
+            |acc, item, errors| acc.plan_lead(item, None, false, errors),
+            Self::create_lead,
+        )
     }
 
     /// `PATCH /api/v4/leads[/{id}]`: updates every item or none; each lead's id and new
@@ -54,17 +52,14 @@ impl Account {
         items: &[LeadRequest],
         user: u32,
     ) -> Result<Vec<(u32, u32)>, Rejection> {
-        let plans = check_updates(
+        self.update_all(
             items,
+            user,
             "Lead not found",
-            |id| self.leads.is_live(id),
-            |id, item, errors| self.plan_lead(item, self.leads.get(id), false, errors),
-        )?;
-        let now = self.write_now();
-        Ok(plans
-            .into_iter()
-            .map(|(id, plan)| (id, self.update_lead(id, plan, user, now)))
-            .collect())
+            |acc, id| acc.leads.is_live(id),
+            |acc, id, item, errors| acc.plan_lead(item, acc.leads.get(id), false, errors),
+            Self::update_lead,
+        )
     }
 
     /// Checks one lead of an add (`existing` None) or update, in plain (`_embedded` links by

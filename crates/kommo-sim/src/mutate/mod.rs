@@ -104,9 +104,9 @@ pub(crate) fn request_id(given: Option<&String>, index: usize) -> String {
 
 /// Checks every item before anything is written: their plans in item order, or the errors
 /// of every failing item.
-pub(crate) fn check_all<I: Item, P>(
-    items: &[I],
-    mut check: impl FnMut(&I, &mut ItemErrors) -> P,
+pub(crate) fn check_all<'a, I: Item, P>(
+    items: &'a [I],
+    mut check: impl FnMut(&'a I, &mut ItemErrors) -> P,
 ) -> Result<Vec<P>, Rejection> {
     let mut plans = Vec::with_capacity(items.len());
     let mut failed = Vec::new();
@@ -124,30 +124,6 @@ pub(crate) fn check_all<I: Item, P>(
     } else {
         Err(Rejection::Invalid(failed))
     }
-}
-
-/// Like [`check_all`] for updates: each item's `id` must name a live record (`missing` is
-/// the error when not), and only then is the rest of it checked.
-fn check_updates<I: Item, P>(
-    items: &[I],
-    missing: &str,
-    live: impl Fn(u32) -> bool,
-    mut check: impl FnMut(u32, &I, &mut ItemErrors) -> P,
-) -> Result<Vec<(u32, P)>, Rejection> {
-    let plans = check_all(items, |item, errors| {
-        match item
-            .id()
-            .and_then(|id| u32::try_from(id).ok())
-            .filter(|id| live(*id))
-        {
-            None => {
-                errors.push("NotFound", "id", missing);
-                None
-            }
-            Some(id) => Some((id, check(id, item, errors))),
-        }
-    })?;
-    Ok(plans.into_iter().flatten().collect())
 }
 
 /// A timestamp of a write, or an error when it is none.
@@ -215,6 +191,56 @@ impl Account {
             EventValue::None,
             EventValue::None,
         );
+    }
+
+    /// An add: every item checked by `plan`; when all pass, each created by `create` at one
+    /// write time. The new ids in item order.
+    fn add_all<'a, I: Item, P>(
+        &mut self,
+        items: &'a [I],
+        user: u32,
+        plan: impl Fn(&Self, &'a I, &mut ItemErrors) -> P,
+        create: impl Fn(&mut Self, P, u32, u32) -> u32,
+    ) -> Result<Vec<u32>, Rejection> {
+        let plans = check_all(items, |item, errors| plan(self, item, errors))?;
+        let now = self.write_now();
+        Ok(plans
+            .into_iter()
+            .map(|p| create(self, p, user, now))
+            .collect())
+    }
+
+    /// An update: every item's `id` must name a record `live` finds (`missing` is the error
+    /// when not), and only then is the rest checked by `plan`; when all pass, each is
+    /// applied by `apply` at one write time. Each id and new `updated_at`, in item order.
+    fn update_all<I: Item, P>(
+        &mut self,
+        items: &[I],
+        user: u32,
+        missing: &str,
+        live: impl Fn(&Self, u32) -> bool,
+        plan: impl Fn(&Self, u32, &I, &mut ItemErrors) -> P,
+        apply: impl Fn(&mut Self, u32, P, u32, u32) -> u32,
+    ) -> Result<Vec<(u32, u32)>, Rejection> {
+        let plans = check_all(items, |item, errors| {
+            match item
+                .id()
+                .and_then(|id| u32::try_from(id).ok())
+                .filter(|id| live(self, *id))
+            {
+                None => {
+                    errors.push("NotFound", "id", missing);
+                    None
+                }
+                Some(id) => Some((id, plan(self, id, item, errors))),
+            }
+        })?;
+        let now = self.write_now();
+        Ok(plans
+            .into_iter()
+            .flatten()
+            .map(|(id, p)| (id, apply(self, id, p, user, now)))
+            .collect())
     }
 
     /// The writable side table of an entity.

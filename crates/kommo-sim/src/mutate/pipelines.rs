@@ -198,29 +198,20 @@ impl Account {
                     p.is_main = false;
                 }
             }
-            let mut statuses = vec![StatusRec {
-                id: self.new_status_id(),
-                name: "Incoming leads".to_owned(),
-                sort: 10,
-                is_editable: false,
-                color: "#c1c1c1".to_owned(),
-                kind: 1,
-                descriptions: None,
-            }];
+            let mut statuses = vec![StatusRec::incoming(self.new_status_id())];
             let mut given: Vec<StatusRequest> = item
                 .embedded
                 .as_ref()
                 .map(|e| e.statuses.clone())
                 .unwrap_or_default();
-            let mut won = "Closed - won".to_owned();
-            let mut lost = "Closed - lost".to_owned();
+            let (mut won, mut lost) = (None, None);
             given.retain(|s| match s.id {
                 Some(142) => {
-                    won = s.name.clone().unwrap_or(won.clone());
+                    won = s.name.clone().or(won.take());
                     false
                 }
                 Some(143) => {
-                    lost = s.name.clone().unwrap_or(lost.clone());
+                    lost = s.name.clone().or(lost.take());
                     false
                 }
                 _ => true,
@@ -237,24 +228,8 @@ impl Account {
                     descriptions: s.descriptions,
                 });
             }
-            statuses.push(StatusRec {
-                id: 142,
-                name: won,
-                sort: 10_000,
-                is_editable: false,
-                color: "#CCFF66".to_owned(),
-                kind: 0,
-                descriptions: None,
-            });
-            statuses.push(StatusRec {
-                id: 143,
-                name: lost,
-                sort: 11_000,
-                is_editable: false,
-                color: "#D5D8DB".to_owned(),
-                kind: 0,
-                descriptions: None,
-            });
+            statuses.push(StatusRec::closed(142, won));
+            statuses.push(StatusRec::closed(143, lost));
             let rec = PipelineRec {
                 id,
                 name: item.name.clone().unwrap_or_default(),

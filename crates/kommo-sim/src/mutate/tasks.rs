@@ -13,12 +13,15 @@ impl Account {
         items: &[TaskRequest],
         user: u32,
     ) -> Result<Vec<u32>, Rejection> {
-        check_all(items, |t, errors| self.check_task(t, true, errors))?;
-        let now = self.write_now();
-        Ok(items
-            .iter()
-            .map(|t| self.create_task(t, user, now))
-            .collect())
+        self.add_all(
+            items,
+            user,
+            |acc, t, errors| {
+                acc.check_task(t, true, errors);
+                t
+            },
+            |acc, t, user, now| acc.create_task(t, user, now),
+        )
     }
 
     /// `PATCH /api/v4/tasks[/{id}]`: updates every item or none; each task's id and new

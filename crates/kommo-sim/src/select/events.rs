@@ -2,7 +2,7 @@
 
 use kommo_model::query::{Direction, ListQuery};
 
-use super::Slice;
+use super::{Slice, in_order};
 use crate::render::event_id;
 use crate::store::{Account, EventRec};
 
@@ -59,20 +59,6 @@ impl Account {
             self.events
                 .partition_point(|e| i64::from(e.created_at) < from)
         });
-        let log = &self.events[from..];
-        if desc {
-            log.iter()
-                .rev()
-                .filter(keep)
-                .skip(slice.offset)
-                .take(slice.take())
-                .collect()
-        } else {
-            log.iter()
-                .filter(keep)
-                .skip(slice.offset)
-                .take(slice.take())
-                .collect()
-        }
+        in_order(&self.events[from..], desc, keep, slice)
     }
 }

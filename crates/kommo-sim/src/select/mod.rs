@@ -262,6 +262,31 @@ pub(crate) fn select(
         .collect()
 }
 
+/// One page of the rows `keep` passes, in the order the rows are in (or the reverse);
+/// limit + 1 of them.
+fn in_order<'a, T>(
+    rows: &'a [T],
+    desc: bool,
+    keep: impl FnMut(&&'a T) -> bool,
+    slice: Slice,
+) -> Vec<&'a T> {
+    fn page<'a, T: 'a>(
+        rows: impl Iterator<Item = &'a T>,
+        keep: impl FnMut(&&'a T) -> bool,
+        slice: Slice,
+    ) -> Vec<&'a T> {
+        rows.filter(keep)
+            .skip(slice.offset)
+            .take(slice.take())
+            .collect()
+    }
+    if desc {
+        page(rows.iter().rev(), keep, slice)
+    } else {
+        page(rows.iter(), keep, slice)
+    }
+}
+
 /// A `with=only_deleted` row: only what Kommo sends for a deleted, restorable entity.
 #[derive(Debug, Serialize)]
 pub(crate) struct DeletedRow {

@@ -2,7 +2,7 @@
 
 use kommo_model::query::{Direction, ListQuery};
 
-use super::{Slice, in_list};
+use super::{Slice, in_list, in_order};
 use crate::store::{Account, TaskRec, task_entity_code};
 
 /// What a task list is sorted by (then by id).
@@ -63,20 +63,7 @@ impl Account {
         let recs = &self.tasks.recs;
         if order == TaskOrder::Id {
             // Records are in id order already: no sort, and only one page is looked at.
-            return if desc {
-                recs.iter()
-                    .rev()
-                    .filter(keep)
-                    .skip(slice.offset)
-                    .take(slice.take())
-                    .collect()
-            } else {
-                recs.iter()
-                    .filter(keep)
-                    .skip(slice.offset)
-                    .take(slice.take())
-                    .collect()
-            };
+            return in_order(recs, desc, keep, slice);
         }
         let mut all: Vec<&TaskRec> = recs.iter().filter(keep).collect();
         all.sort_by_key(|t| match order {
