@@ -1,5 +1,6 @@
 //! Background activity: the account changes while clients read it (create, update, move
-//! between stages, delete, restore), at a given rate, on its own thread.
+//! between stages, delete, restore), at a given rate, on its own thread. Each change is a
+//! call into the mutation layer (`crate::mutate`), the same the API's writes make.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
@@ -10,7 +11,7 @@ use crate::config::Activity;
 use crate::mutate::is_closed;
 use crate::rng::{Rng, stream};
 use crate::state::{Shared, SimState, unix_now};
-use crate::store::{Account, EventKind, EventValue, LeadRec};
+use crate::store::{Account, LeadRec};
 
 #[derive(Debug)]
 pub(crate) struct ActivityHandle {
@@ -73,7 +74,7 @@ pub(crate) fn step(acc: &mut Account, activity: &Activity, rng: &mut Rng) {
     if weights.iter().all(|w| *w == 0) {
         return;
     }
-    let now = (unix_now() as u32).max(acc.anchor as u32);
+    let now = acc.write_now();
     let by = acc
         .users
         .get(rng.index(acc.users.len().max(1)))
@@ -83,20 +84,10 @@ pub(crate) fn step(acc: &mut Account, activity: &Activity, rng: &mut Rng) {
         0 => create(acc, rng, by, now),
         1 if live > 0 => {
             let id = acc.leads.index.live[rng.index(live)];
-            if let Some(rec) = acc.leads.get_mut(id) {
-                let before = rec.price;
-                rec.price = (rng.range(1, 1000) * 100) as u32;
-                let after = rec.price;
+            if acc.leads.get(id).is_some() {
+                let price = (rng.range(1, 1000) * 100) as u32;
+                acc.set_lead_price(id, price, by, now);
                 acc.touch_lead(id, by, now);
-                acc.push_event(
-                    EventKind::SaleFieldChanged,
-                    "lead",
-                    id,
-                    by,
-                    now,
-                    EventValue::Sale(before),
-                    EventValue::Sale(after),
-                );
             }
         }
         2 if live > 0 => {
@@ -147,9 +138,7 @@ fn create(acc: &mut Account, rng: &mut Rng, by: u32, now: u32) {
     } else {
         0
     };
-    let id = acc.leads.alloc_id();
     let rec = LeadRec {
-        id,
         created_at: now,
         updated_at: now,
         status_id,
@@ -161,5 +150,5 @@ fn create(acc: &mut Account, rng: &mut Rng, by: u32, now: u32) {
         contact_id,
         ..LeadRec::default()
     };
-    acc.insert_lead(rec, None);
+    acc.add_lead_record(rec);
 }

@@ -13,9 +13,10 @@ use axum::routing::{get, post};
 use kommo_model::{Contact, Lead, LossReason, Pipeline, Source, Tag, User};
 use serde_json::{Value, json};
 
+use crate::api::common::bad_request;
 use crate::config::{Activity, FailNext, Faults, OAuthApp, SimConfig, SimError};
 use crate::render::LeadWith;
-use crate::state::{Counters, SimState, unix_now};
+use crate::state::{Counters, SimState};
 
 /// In-process control of a running simulator: the same operations as `/_sim/*`.
 #[derive(Debug, Clone)]
@@ -414,9 +415,9 @@ impl Control {
     }
 }
 
-/// Write time: the wall clock, never before the generated history's end.
+/// Write time, the same as the API's writes take.
 fn now(acc: &crate::store::Account) -> u32 {
-    (unix_now() as u32).max(acc.anchor as u32)
+    acc.write_now()
 }
 
 fn json_response(status: StatusCode, value: &impl serde::Serialize) -> Response {
@@ -435,8 +436,7 @@ fn parse_or_default<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Re
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| crate::http::bad_request(&format!("invalid JSON: {e}")))
+    serde_json::from_slice(body).map_err(|e| bad_request(&format!("invalid JSON: {e}")))
 }
 
 pub(crate) fn routes() -> Router<SimState> {
@@ -485,7 +485,7 @@ async fn reset(State(state): State<SimState>, body: Bytes) -> Response {
     } else {
         match serde_json::from_slice::<SimConfig>(&body) {
             Ok(c) => c,
-            Err(e) => return crate::http::bad_request(&format!("invalid config: {e}")),
+            Err(e) => return bad_request(&format!("invalid config: {e}")),
         }
     };
     let result = tokio::task::spawn_blocking(move || {
@@ -531,7 +531,7 @@ async fn fail_next(State(state): State<SimState>, body: Bytes) -> Response {
     let c = control(&state);
     match c.fail_next(rule) {
         Ok(()) => json_response(StatusCode::OK, &c.armed_failures()),
-        Err(e) => crate::http::bad_request(&e.to_string()),
+        Err(e) => bad_request(&e.to_string()),
     }
 }
 
@@ -571,7 +571,7 @@ async fn activity(State(state): State<SimState>, body: Bytes) -> Response {
     } else {
         match serde_json::from_value(value) {
             Ok(a) => a,
-            Err(e) => return crate::http::bad_request(&format!("invalid activity: {e}")),
+            Err(e) => return bad_request(&format!("invalid activity: {e}")),
         }
     };
     if activity.per_second <= 0.0 {

@@ -579,8 +579,8 @@ mod tests {
     use kommo_model::{Collection, CustomFieldValue, CustomFieldValues, TagRef};
 
     use super::*;
-    use crate::api::lead_write::LeadPlan;
     use crate::config::SimConfig;
+    use crate::mutate::leads::LeadPlan;
     use crate::shape::{ReadShape, Shaped};
 
     #[test]

@@ -1,35 +1,24 @@
 //! The router and what every request goes through: counting, faults, lock-out, bearer auth and
-//! rate limits; plus the response helpers (HAL, problem documents, 204, paging links).
+//! rate limits. The answers themselves come from the areas of `crate::api` and the control
+//! surface.
 
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use kommo_model::query::{DEFAULT_LIMIT, ListQuery, MAX_LIMIT};
-use kommo_model::{Link, Links, Problem};
-use serde::Serialize;
 
+use crate::api::common::{Caller, hal_bytes, problem};
 use crate::config::FailNext;
-use crate::render::LeadWith;
 use crate::rng::{Rng, stream};
-use crate::shape::{ReadShape, Shaped};
 use crate::state::{SimState, Verdict};
 
 /// The whole simulator as an axum router: `/api/v4/*`, `/oauth2/*` and the `/_sim/*` control
 /// surface. Testable without a socket (`tower::ServiceExt::oneshot`).
 pub fn app(state: SimState) -> Router {
-    let api = crate::api::routes()
-        .route("/oauth2/access_token", post(crate::oauth::access_token))
-        .route(
-            "/oauth2/account/current/subdomain",
-            get(crate::oauth::current_subdomain),
-        )
-        .layer(middleware::from_fn_with_state(state.clone(), gate));
+    let api = crate::api::routes().layer(middleware::from_fn_with_state(state.clone(), gate));
     api.merge(crate::control::routes())
         .fallback(not_found)
         .with_state(state)
@@ -37,12 +26,6 @@ pub fn app(state: SimState) -> Router {
 
 async fn not_found() -> Response {
     problem(StatusCode::NOT_FOUND, "Not Found", "Unknown route")
-}
-
-/// The authenticated user of a request, put in its extensions by the gate.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Caller {
-    pub(crate) user_id: u32,
 }
 
 async fn gate(State(state): State<SimState>, mut req: Request, next: Next) -> Response {
@@ -175,12 +158,12 @@ fn html(status: StatusCode, text: &str) -> Response {
 }
 
 /// Kommo's 429: an nginx HTML page, no Retry-After.
-pub(crate) fn too_many() -> Response {
+fn too_many() -> Response {
     html(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
 }
 
 /// The lock-out after repeated violations: 403 for every request.
-pub(crate) fn blocked() -> Response {
+fn blocked() -> Response {
     html(StatusCode::FORBIDDEN, "Forbidden")
 }
 
@@ -190,166 +173,4 @@ fn server_error(status: StatusCode) -> Response {
     } else {
         html(status, status.canonical_reason().unwrap_or("Error"))
     }
-}
-
-/// A problem document (`application/problem+json`).
-pub(crate) fn problem(status: StatusCode, title: &str, detail: &str) -> Response {
-    problem_doc(Problem::new(status.as_u16(), title, detail))
-}
-
-pub(crate) fn problem_doc(problem: Problem) -> Response {
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = serde_json::to_vec(&problem).unwrap_or_default();
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        body,
-    )
-        .into_response()
-}
-
-pub(crate) fn bad_request(detail: &str) -> Response {
-    problem(StatusCode::BAD_REQUEST, "Bad Request", detail)
-}
-
-/// A 200 with a HAL body, serialised straight into one buffer.
-pub(crate) fn hal<T: Serialize>(value: &T) -> Response {
-    hal_status(StatusCode::OK, value)
-}
-
-pub(crate) fn hal_status<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    let mut buf = Vec::with_capacity(4096);
-    match serde_json::to_writer(&mut buf, value) {
-        Ok(()) => {
-            let mut response = Response::new(Body::from(buf));
-            *response.status_mut() = status;
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/hal+json"),
-            );
-            response
-        }
-        Err(e) => problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Internal Server Error",
-            &e.to_string(),
-        ),
-    }
-}
-
-/// A 200 with a HAL body in Kommo's read shape (`crate::shape`): the keys the shared wire
-/// types leave out but Kommo sends on reads put back.
-pub(crate) fn hal_read<T: Serialize>(value: &T, base: &str) -> Response {
-    let shape = ReadShape {
-        base,
-        with: LeadWith::default(),
-    };
-    hal_status(StatusCode::OK, &Shaped::new(value, shape))
-}
-
-/// A 200 with an already serialised HAL body.
-pub(crate) fn hal_bytes(body: impl Into<Body>) -> Response {
-    let mut response = Response::new(body.into());
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/hal+json"),
-    );
-    response
-}
-
-/// 204 with an empty body and no content type: no entities.
-pub(crate) fn no_content() -> Response {
-    StatusCode::NO_CONTENT.into_response()
-}
-
-/// `http://host[:port]` as the client addressed us, for absolute `_links`.
-pub(crate) fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("http");
-    format!("{scheme}://{host}")
-}
-
-/// A parsed list request: the query, page and limit, and the raw pairs for the links.
-#[derive(Debug)]
-pub(crate) struct ListRequest {
-    pub(crate) query: ListQuery,
-    pub(crate) page: u32,
-    pub(crate) limit: u32,
-    /// Raw `key=value` parts other than page and limit, as sent.
-    rest: Vec<String>,
-}
-
-impl ListRequest {
-    pub(crate) fn offset(&self) -> usize {
-        (self.page as usize - 1) * self.limit as usize
-    }
-
-    /// `_links` of a page: `self`, `next` only when another page exists, `prev` from page 2.
-    pub(crate) fn links(&self, base: &str, path: &str, has_next: bool) -> Links {
-        let href = |page: u32| {
-            let mut query = self.rest.join("&");
-            if !query.is_empty() {
-                query.push('&');
-            }
-            format!("{base}{path}?{query}page={page}&limit={}", self.limit)
-        };
-        Links {
-            self_: Some(Link {
-                href: href(self.page),
-            }),
-            next: has_next.then(|| Link {
-                href: href(self.page + 1),
-            }),
-            prev: (self.page > 1).then(|| Link {
-                href: href(self.page - 1),
-            }),
-            first: None,
-        }
-    }
-}
-
-/// Reads a list query; bad values give the 400 problem to answer with.
-pub(crate) fn list_request(raw: Option<&str>) -> Result<ListRequest, Response> {
-    let raw = raw.unwrap_or("");
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.as_bytes())
-        .into_owned()
-        .collect();
-    let query = ListQuery::from_pairs(pairs).map_err(|e| bad_request(&e.to_string()))?;
-    let page = query.page.unwrap_or(1);
-    let limit = query.limit.unwrap_or(DEFAULT_LIMIT);
-    if page == 0 {
-        return Err(bad_request("page must be a positive integer, got 0"));
-    }
-    if limit == 0 || limit > MAX_LIMIT {
-        return Err(bad_request(&format!(
-            "limit must be between 1 and {MAX_LIMIT}, got {limit}"
-        )));
-    }
-    let rest = raw
-        .split('&')
-        .filter(|part| !part.is_empty())
-        .filter(|part| {
-            let key = part.split('=').next().unwrap_or("");
-            key != "page" && key != "limit"
-        })
-        .map(str::to_owned)
-        .collect();
-    Ok(ListRequest {
-        query,
-        page,
-        limit,
-        rest,
-    })
-}
-
-/// Reads a JSON body into `T`, or the 400 problem to answer with.
-pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| bad_request(&format!("Request body is not valid: {e}")))
 }

@@ -1,9 +1,11 @@
 //! From compact records to the shared wire types (`kommo_model`), exactly as Kommo shapes them.
 
+use kommo_model::query::ListQuery;
 use kommo_model::{
-    Company, CompanyEmbedded, Contact, ContactEmbedded, Event, Lead, LeadEmbedded, LinkedCompany,
-    LinkedContact, LinkedEntity, Links, Pipeline, PipelineEmbedded, Status, Task, TaskResult, User,
-    UserEmbedded, UserRights,
+    Account as AccountModel, AccountEmbedded, Company, CompanyEmbedded, Contact, ContactEmbedded,
+    DatetimeSettings, Event, Lead, LeadEmbedded, LinkedCompany, LinkedContact, LinkedEntity, Links,
+    Pipeline, PipelineEmbedded, Status, Task, TaskResult, TaskType, User, UserEmbedded, UserRights,
+    UsersGroup,
 };
 use serde_json::{Value, json};
 
@@ -40,6 +42,98 @@ impl LeadWith {
 }
 
 impl Account {
+    /// `GET /api/v4/account` for `current_user`, with the extras `with` asks for.
+    pub(crate) fn account_model(
+        &self,
+        current_user: u32,
+        query: &ListQuery,
+        base: &str,
+    ) -> AccountModel {
+        let with = |v: &str| query.has_with(v);
+        let embedded =
+            (with("users_groups") || with("task_types") || with("amojo_rights")).then(|| {
+                AccountEmbedded {
+                    users_groups: with("users_groups").then(|| {
+                        self.groups
+                            .iter()
+                            .map(|g| UsersGroup {
+                                id: g.id,
+                                name: g.name.clone(),
+                                uuid: None,
+                            })
+                            .collect()
+                    }),
+                    task_types: with("task_types").then(|| {
+                        vec![
+                            TaskType {
+                                id: 1,
+                                name: "Follow-up".into(),
+                                color: None,
+                                icon_id: None,
+                                code: Some("FOLLOW_UP".into()),
+                            },
+                            TaskType {
+                                id: 2,
+                                name: "Meeting".into(),
+                                color: None,
+                                icon_id: None,
+                                code: Some("MEETING".into()),
+                            },
+                            TaskType {
+                                id: 3,
+                                name: "Send a proposal".into(),
+                                color: Some("#ffce5a".into()),
+                                icon_id: Some(5),
+                                code: None,
+                            },
+                        ]
+                    }),
+                    amojo_rights: with("amojo_rights").then(
+                        || serde_json::json!({"can_direct": true, "can_create_groups": true}),
+                    ),
+                }
+            });
+        AccountModel {
+            id: self.id,
+            name: self.name.clone(),
+            subdomain: self.subdomain.clone(),
+            created_at: self.created_at,
+            created_by: 0,
+            updated_at: self.created_at,
+            updated_by: 0,
+            current_user_id: i64::from(current_user),
+            country: "BR".into(),
+            currency: "BRL".into(),
+            currency_symbol: "R$".into(),
+            customers_mode: "disabled".into(),
+            is_unsorted_on: true,
+            mobile_feature_version: 0,
+            is_loss_reason_enabled: true,
+            is_helpbot_enabled: false,
+            is_technical_account: false,
+            contact_name_display_order: 1,
+            amojo_id: with("amojo_id").then(|| {
+                format!(
+                    "{:08x}-sim0-4000-8000-{:012x}",
+                    self.id,
+                    self.seed & 0xFFFF_FFFF_FFFF
+                )
+            }),
+            version: with("version").then_some(11),
+            datetime_settings: with("datetime_settings").then(|| DatetimeSettings {
+                date_pattern: "d.m.Y H:i".into(),
+                short_date_pattern: "d.m.Y".into(),
+                short_time_pattern: "H:i".into(),
+                date_format: "d.m.Y".into(),
+                time_format: "H:i:s".into(),
+                timezone: "America/Sao_Paulo".into(),
+                timezone_offset: "-03:00".into(),
+            }),
+            links: Some(Links::to_self(format!("{base}/api/v4/account"))),
+            embedded,
+        }
+    }
+
     pub(crate) fn lead_model(&self, rec: &LeadRec, with: LeadWith, base: &str) -> Lead {
         let tags = self.entity_tags(Kind::Leads, rec.id, &rec.tags);
         let contacts = if with.contacts {

@@ -3,6 +3,9 @@
 //!
 //! Names and custom field values of generated entities are not stored: they are derived from
 //! (seed, id) when rendered, and only stored once a write changes them.
+//!
+//! This is the data and how to read it; once generated, an account is changed only by
+//! `crate::mutate`.
 
 use std::collections::HashMap;
 
@@ -94,6 +97,16 @@ pub(crate) struct CompanyRec {
     pub(crate) flags: u8,
 }
 
+/// A task's `entity_type` code from its wire name, singular or plural.
+pub(crate) fn task_entity_code(name: &str) -> Option<u8> {
+    match name {
+        "leads" | "lead" => Some(1),
+        "contacts" | "contact" => Some(2),
+        "companies" | "company" => Some(3),
+        _ => None,
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct TaskRec {
     pub(crate) id: u32,
@@ -104,7 +117,7 @@ pub(crate) struct TaskRec {
     pub(crate) created_by: u32,
     pub(crate) updated_by: u32,
     pub(crate) entity_id: u32,
-    /// 0 none, 1 leads, 2 contacts, 3 companies.
+    /// 0 none, 1 leads, 2 contacts, 3 companies (`task_entity_code`).
     pub(crate) entity_type: u8,
     pub(crate) task_type: u8,
     pub(crate) completed: bool,
@@ -144,26 +157,57 @@ pub(crate) struct Table<R> {
 pub(crate) trait Rec {
     fn id(&self) -> u32;
 }
-impl Rec for LeadRec {
-    fn id(&self) -> u32 {
-        self.id
-    }
+
+/// A record that carries edit stamps and can be deleted restorably (leads, contacts,
+/// companies): what the mutation layer's table operations work on.
+pub(crate) trait Row: Rec {
+    fn created_at(&self) -> u32;
+    fn updated_at(&self) -> u32;
+    fn flags(&self) -> u8;
+    fn flags_mut(&mut self) -> &mut u8;
+    /// Sets `updated_at` and `updated_by`.
+    fn stamp(&mut self, by: u32, at: u32);
 }
-impl Rec for ContactRec {
-    fn id(&self) -> u32 {
-        self.id
-    }
+
+macro_rules! records {
+    ($($rec:ty),*) => {$(
+        impl Rec for $rec {
+            fn id(&self) -> u32 {
+                self.id
+            }
+        }
+    )*};
 }
-impl Rec for CompanyRec {
-    fn id(&self) -> u32 {
-        self.id
-    }
+
+macro_rules! rows {
+    ($($rec:ty),*) => {$(
+        impl Row for $rec {
+            fn created_at(&self) -> u32 {
+                self.created_at
+            }
+
+            fn updated_at(&self) -> u32 {
+                self.updated_at
+            }
+
+            fn flags(&self) -> u8 {
+                self.flags
+            }
+
+            fn flags_mut(&mut self) -> &mut u8 {
+                &mut self.flags
+            }
+
+            fn stamp(&mut self, by: u32, at: u32) {
+                self.updated_at = at;
+                self.updated_by = by;
+            }
+        }
+    )*};
 }
-impl Rec for TaskRec {
-    fn id(&self) -> u32 {
-        self.id
-    }
-}
+
+records!(LeadRec, ContactRec, CompanyRec, TaskRec);
+rows!(LeadRec, ContactRec, CompanyRec);
 
 impl<R: Rec> Table<R> {
     pub(crate) fn pos(&self, id: u32) -> Option<usize> {
@@ -311,6 +355,37 @@ pub(crate) struct PipelineRec {
     pub(crate) is_archive: bool,
     /// Sorted by `sort`.
     pub(crate) statuses: Vec<StatusRec>,
+}
+
+impl StatusRec {
+    /// The incoming-leads stage every pipeline starts with.
+    pub(crate) fn incoming(id: u32) -> Self {
+        Self {
+            id,
+            name: "Incoming leads".to_owned(),
+            sort: 10,
+            is_editable: false,
+            color: "#c1c1c1".to_owned(),
+            kind: 1,
+            descriptions: None,
+        }
+    }
+
+    /// A closed status every pipeline ends with: 142 (won) or 143 (lost), under its default
+    /// name unless given one.
+    pub(crate) fn closed(id: u32, name: Option<String>) -> Self {
+        let won = id == 142;
+        Self {
+            id,
+            name: name
+                .unwrap_or_else(|| if won { "Closed - won" } else { "Closed - lost" }.to_owned()),
+            sort: if won { 10_000 } else { 11_000 },
+            is_editable: false,
+            color: if won { "#CCFF66" } else { "#D5D8DB" }.to_owned(),
+            kind: 0,
+            descriptions: None,
+        }
+    }
 }
 
 impl PipelineRec {
@@ -461,7 +536,7 @@ pub(crate) struct Account {
     pub(crate) company_leads: Links,
     /// Company position -> contact ids.
     pub(crate) company_contacts: Links,
-    /// Event log, oldest first.
+    /// Event log, oldest first; appended to only by the recorder of `crate::mutate`.
     pub(crate) events: Vec<EventRec>,
     pub(crate) next_status_id: u32,
     pub(crate) next_pipeline_id: u32,
@@ -500,31 +575,6 @@ impl Account {
 
     pub(crate) fn admin_id(&self) -> u32 {
         self.users.first().map_or(0, |u| u.id)
-    }
-
-    /// Appends an event to the log.
-    #[allow(clippy::too_many_arguments, reason = "one argument per event field")]
-    pub(crate) fn push_event(
-        &mut self,
-        kind: EventKind,
-        entity_type: &'static str,
-        entity_id: u32,
-        created_by: u32,
-        created_at: u32,
-        before: EventValue,
-        after: EventValue,
-    ) {
-        let seq = self.events.last().map_or(1, |e| e.seq + 1);
-        self.events.push(EventRec {
-            seq,
-            kind,
-            entity_type,
-            entity_id,
-            created_by,
-            created_at,
-            before,
-            after,
-        });
     }
 
     // ---- derived names ----------------------------------------------------------------

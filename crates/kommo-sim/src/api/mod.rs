@@ -1,30 +1,41 @@
-//! `/api/v4`: one module per area, each a set of thin handlers over the account.
+//! The API: `/api/v4` and `/oauth2`, one module per Kommo area, each with the same roles (list,
+//! get, write) and thin handlers: parse the request, call one function of the account (the
+//! read side in `crate::select`, the mutation layer in `crate::mutate`), render the answer.
+//!
+//! Areas import `common` (what they share) and the domain, never each other. An area that
+//! is added (webhooks, say) is a module here and its routes below; what it changes in the
+//! account goes through `crate::mutate` like every other write.
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::SimState;
 
-pub(crate) mod entity_write;
-pub(crate) mod filter;
-pub(crate) mod lead_write;
-pub(crate) mod leads;
-pub(crate) mod misc;
-pub(crate) mod pipelines;
-pub(crate) mod validate;
+mod account;
+pub(crate) mod common;
+mod companies;
+mod contacts;
+mod custom_fields;
+mod events;
+mod leads;
+mod loss_reasons;
+mod oauth;
+mod pipelines;
+mod sources;
+mod tags;
+mod tasks;
+mod users;
 
 pub(crate) fn routes() -> Router<SimState> {
     Router::new()
         .route(
             "/api/v4/leads",
-            get(leads::list)
-                .post(lead_write::add)
-                .patch(lead_write::update),
+            get(leads::list).post(leads::add).patch(leads::update),
         )
-        .route("/api/v4/leads/complex", post(lead_write::complex))
+        .route("/api/v4/leads/complex", post(leads::complex))
         .route(
             "/api/v4/leads/{id}",
-            get(leads::get_one).patch(lead_write::update_one),
+            get(leads::get_one).patch(leads::update_one),
         )
         .route(
             "/api/v4/leads/pipelines",
@@ -46,66 +57,69 @@ pub(crate) fn routes() -> Router<SimState> {
                 .patch(pipelines::edit_status)
                 .delete(pipelines::delete_status),
         )
-        .route("/api/v4/leads/loss_reasons", get(misc::loss_reasons))
-        .route("/api/v4/leads/loss_reasons/{id}", get(misc::loss_reason))
-        .route("/api/v4/leads/custom_fields", get(misc::custom_fields))
-        .route("/api/v4/leads/custom_fields/{id}", get(misc::custom_field))
-        .route("/api/v4/leads/tags", get(misc::tags).post(misc::add_tags))
+        .route("/api/v4/leads/loss_reasons", get(loss_reasons::list))
+        .route(
+            "/api/v4/leads/loss_reasons/{id}",
+            get(loss_reasons::get_one),
+        )
+        .route("/api/v4/leads/custom_fields", get(custom_fields::list))
+        .route(
+            "/api/v4/leads/custom_fields/{id}",
+            get(custom_fields::get_one),
+        )
+        .route("/api/v4/leads/tags", get(tags::list).post(tags::add))
         .route(
             "/api/v4/contacts",
-            get(entity_write::list_contacts)
-                .post(entity_write::add)
-                .patch(entity_write::update),
+            get(contacts::list)
+                .post(contacts::add)
+                .patch(contacts::update),
         )
-        .route("/api/v4/contacts/custom_fields", get(misc::custom_fields))
+        .route("/api/v4/contacts/custom_fields", get(custom_fields::list))
         .route(
             "/api/v4/contacts/custom_fields/{id}",
-            get(misc::custom_field),
+            get(custom_fields::get_one),
         )
-        .route(
-            "/api/v4/contacts/tags",
-            get(misc::tags).post(misc::add_tags),
-        )
+        .route("/api/v4/contacts/tags", get(tags::list).post(tags::add))
         .route(
             "/api/v4/contacts/{id}",
-            get(entity_write::get_one).patch(entity_write::update),
+            get(contacts::get_one).patch(contacts::update_one),
         )
         .route(
             "/api/v4/companies",
-            get(entity_write::list_companies)
-                .post(entity_write::add)
-                .patch(entity_write::update),
+            get(companies::list)
+                .post(companies::add)
+                .patch(companies::update),
         )
-        .route("/api/v4/companies/custom_fields", get(misc::custom_fields))
+        .route("/api/v4/companies/custom_fields", get(custom_fields::list))
         .route(
             "/api/v4/companies/custom_fields/{id}",
-            get(misc::custom_field),
+            get(custom_fields::get_one),
         )
-        .route(
-            "/api/v4/companies/tags",
-            get(misc::tags).post(misc::add_tags),
-        )
+        .route("/api/v4/companies/tags", get(tags::list).post(tags::add))
         .route(
             "/api/v4/companies/{id}",
-            get(entity_write::get_one).patch(entity_write::update),
+            get(companies::get_one).patch(companies::update_one),
         )
         .route(
             "/api/v4/tasks",
-            get(misc::tasks)
-                .post(misc::add_tasks)
-                .patch(misc::update_tasks),
+            get(tasks::list).post(tasks::add).patch(tasks::update),
         )
         .route(
             "/api/v4/tasks/{id}",
-            get(misc::task).patch(misc::update_tasks),
+            get(tasks::get_one).patch(tasks::update_one),
         )
-        .route("/api/v4/users", get(misc::users))
-        .route("/api/v4/users/{id}", get(misc::user))
-        .route("/api/v4/roles", get(misc::roles))
-        .route("/api/v4/sources", get(misc::sources))
-        .route("/api/v4/sources/{id}", get(misc::source))
-        .route("/api/v4/events", get(misc::events))
-        .route("/api/v4/events/types", get(misc::event_types))
-        .route("/api/v4/events/{id}", get(misc::event))
-        .route("/api/v4/account", get(misc::account))
+        .route("/api/v4/users", get(users::list))
+        .route("/api/v4/users/{id}", get(users::get_one))
+        .route("/api/v4/roles", get(users::roles))
+        .route("/api/v4/sources", get(sources::list))
+        .route("/api/v4/sources/{id}", get(sources::get_one))
+        .route("/api/v4/events", get(events::list))
+        .route("/api/v4/events/types", get(events::types))
+        .route("/api/v4/events/{id}", get(events::get_one))
+        .route("/api/v4/account", get(account::get))
+        .route("/oauth2/access_token", post(oauth::access_token))
+        .route(
+            "/oauth2/account/current/subdomain",
+            get(oauth::current_subdomain),
+        )
 }

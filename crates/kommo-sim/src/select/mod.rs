@@ -1,17 +1,39 @@
-//! List selection shared by leads, contacts and companies: `order`, `filter[...]`, `query`,
-//! paging through the sorted indexes, and `with=only_deleted` rows.
+//! The read side: which records a list shows. `order`, `filter[...]` and `query` of a list
+//! request, paged through the sorted indexes, and `with=only_deleted` rows; one file per
+//! area with lists of its own, what they share here. Knows no HTTP: the api parses a request
+//! into these inputs and renders what they select.
 
-use axum::response::Response;
-use kommo_model::Links;
 use kommo_model::query::{Direction, ListQuery, Range};
 use serde::Serialize;
 
-use crate::http::{ListRequest, bad_request};
 use crate::index::{Index, OrderBy};
-use crate::store::{Account, Kind};
+use crate::store::{Account, Kind, Row, Table};
 
-/// `order[field]=asc|desc`, id ascending when absent.
-pub(crate) fn order_of(query: &ListQuery, extra: &[&str]) -> Result<(OrderBy, bool), Response> {
+mod dictionaries;
+mod entities;
+mod events;
+mod leads;
+mod tasks;
+
+pub(crate) use events::events_order;
+pub(crate) use tasks::task_order;
+
+/// The part of a list a request asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Slice {
+    pub(crate) offset: usize,
+    pub(crate) limit: usize,
+}
+
+impl Slice {
+    /// Rows to select: one more than the page shows, to tell whether another page exists.
+    pub(crate) fn take(self) -> usize {
+        self.limit + 1
+    }
+}
+
+/// `order[field]=asc|desc`, id ascending when absent; what is wrong with it otherwise.
+pub(crate) fn order_of(query: &ListQuery, extra: &[&str]) -> Result<(OrderBy, bool), String> {
     let Some(order) = &query.order else {
         return Ok((OrderBy::Id, false));
     };
@@ -21,9 +43,9 @@ pub(crate) fn order_of(query: &ListQuery, extra: &[&str]) -> Result<(OrderBy, bo
         "created_at" => Ok((OrderBy::CreatedAt, desc)),
         "updated_at" => Ok((OrderBy::UpdatedAt, desc)),
         other if extra.contains(&other) => Ok((OrderBy::Id, desc)),
-        other => Err(bad_request(&format!(
+        other => Err(format!(
             "order[{other}] is not supported; sort by created_at, updated_at or id"
-        ))),
+        )),
     }
 }
 
@@ -35,7 +57,7 @@ pub(crate) struct FieldFilter {
     range: Option<Range>,
 }
 
-pub(crate) fn field_filters(query: &ListQuery) -> Result<Vec<FieldFilter>, Response> {
+pub(crate) fn field_filters(query: &ListQuery) -> Result<Vec<FieldFilter>, String> {
     let mut out: Vec<FieldFilter> = Vec::new();
     for (path, value) in &query.filter.other {
         let Some(rest) = path.strip_prefix("[custom_fields_values][") else {
@@ -44,7 +66,7 @@ pub(crate) fn field_filters(query: &ListQuery) -> Result<Vec<FieldFilter>, Respo
         let (id, tail) = rest.split_once(']').unwrap_or((rest, ""));
         let field_id: i64 = id
             .parse()
-            .map_err(|_| bad_request(&format!("filter{path}: field id must be an integer")))?;
+            .map_err(|_| format!("filter{path}: field id must be an integer"))?;
         let at = match out.iter().position(|f| f.field_id == field_id) {
             Some(at) => at,
             None => {
@@ -60,7 +82,7 @@ pub(crate) fn field_filters(query: &ListQuery) -> Result<Vec<FieldFilter>, Respo
         let number = || {
             value
                 .parse::<i64>()
-                .map_err(|_| bad_request(&format!("filter{path} must be an integer")))
+                .map_err(|_| format!("filter{path} must be an integer"))
         };
         match tail {
             "[from]" => filter.range.get_or_insert_with(Range::default).from = Some(number()?),
@@ -193,14 +215,20 @@ impl Walk {
 pub(crate) fn select(
     index: &Index,
     walk: Walk,
-    req: &ListRequest,
+    slice: Slice,
     ids: &[i64],
     keep: Option<&dyn Fn(u32) -> bool>,
     key: &dyn Fn(u32) -> Option<(u32, u32)>,
 ) -> Vec<u32> {
-    let take = req.limit as usize + 1;
     if ids.is_empty() {
-        return index.page(walk.order, walk.desc, walk.range, req.offset(), take, keep);
+        return index.page(
+            walk.order,
+            walk.desc,
+            walk.range,
+            slice.offset,
+            slice.take(),
+            keep,
+        );
     }
     // An explicit id list: look each up, then sort the few survivors.
     let mut rows: Vec<(u32, u32, u32)> = ids
@@ -228,10 +256,35 @@ pub(crate) fn select(
         rows.reverse();
     }
     rows.into_iter()
-        .skip(req.offset())
-        .take(take)
+        .skip(slice.offset)
+        .take(slice.take())
         .map(|r| r.0)
         .collect()
+}
+
+/// One page of the rows `keep` passes, in the order the rows are in (or the reverse);
+/// limit + 1 of them.
+fn in_order<'a, T>(
+    rows: &'a [T],
+    desc: bool,
+    keep: impl FnMut(&&'a T) -> bool,
+    slice: Slice,
+) -> Vec<&'a T> {
+    fn page<'a, T: 'a>(
+        rows: impl Iterator<Item = &'a T>,
+        keep: impl FnMut(&&'a T) -> bool,
+        slice: Slice,
+    ) -> Vec<&'a T> {
+        rows.filter(keep)
+            .skip(slice.offset)
+            .take(slice.take())
+            .collect()
+    }
+    if desc {
+        page(rows.iter().rev(), keep, slice)
+    } else {
+        page(rows.iter(), keep, slice)
+    }
 }
 
 /// A `with=only_deleted` row: only what Kommo sends for a deleted, restorable entity.
@@ -242,45 +295,40 @@ pub(crate) struct DeletedRow {
     pub(crate) is_deleted: bool,
 }
 
-#[derive(Debug, Serialize)]
-pub(crate) struct DeletedPage {
-    #[serde(rename = "_page")]
-    pub(crate) page: u32,
-    #[serde(rename = "_links")]
-    pub(crate) links: Links,
-    #[serde(rename = "_embedded")]
-    pub(crate) embedded: std::collections::BTreeMap<&'static str, Vec<DeletedRow>>,
-}
-
-/// The deleted rows of a list, by id (or by `updated_at` when so ordered), filtered by id and
-/// `updated_at`; limit + 1 of them.
-pub(crate) fn deleted_rows(
-    deleted: &[u32],
-    req: &ListRequest,
-    walk: Walk,
-    updated: &dyn Fn(u32) -> u32,
-) -> Vec<DeletedRow> {
-    let f = &req.query.filter;
-    let mut rows: Vec<(u32, u32)> = deleted
-        .iter()
-        .copied()
-        .filter(|id| in_list(&f.id, *id))
-        .map(|id| (id, updated(id)))
-        .filter(|(_, u)| in_range(f.updated_at, *u))
-        .collect();
-    if walk.order == OrderBy::UpdatedAt {
-        rows.sort_unstable_by_key(|(id, u)| (*u, *id));
+impl<R: Row> Table<R> {
+    /// The deleted rows of a list, by id (or by `updated_at` when so ordered), filtered by
+    /// id and `updated_at`; limit + 1 of them.
+    pub(crate) fn deleted_rows(
+        &self,
+        query: &ListQuery,
+        walk: Walk,
+        slice: Slice,
+    ) -> Vec<DeletedRow> {
+        let f = &query.filter;
+        let updated = |id: u32| self.get(id).map_or(0, Row::updated_at);
+        let mut rows: Vec<(u32, u32)> = self
+            .index
+            .deleted
+            .iter()
+            .copied()
+            .filter(|id| in_list(&f.id, *id))
+            .map(|id| (id, updated(id)))
+            .filter(|(_, u)| in_range(f.updated_at, *u))
+            .collect();
+        if walk.order == OrderBy::UpdatedAt {
+            rows.sort_unstable_by_key(|(id, u)| (*u, *id));
+        }
+        if walk.desc {
+            rows.reverse();
+        }
+        rows.into_iter()
+            .skip(slice.offset)
+            .take(slice.take())
+            .map(|(id, u)| DeletedRow {
+                id: i64::from(id),
+                updated_at: i64::from(u),
+                is_deleted: true,
+            })
+            .collect()
     }
-    if walk.desc {
-        rows.reverse();
-    }
-    rows.into_iter()
-        .skip(req.offset())
-        .take(req.limit as usize + 1)
-        .map(|(id, u)| DeletedRow {
-            id: i64::from(id),
-            updated_at: i64::from(u),
-            is_deleted: true,
-        })
-        .collect()
 }

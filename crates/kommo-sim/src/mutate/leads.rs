@@ -1,31 +1,11 @@
-//! Lead writes: `POST /api/v4/leads`, `PATCH /api/v4/leads[/{id}]`, `POST /api/v4/leads/complex`.
-//!
-//! Every item of a request is checked before anything is written; one bad item rejects the
-//! whole request with `validation-errors` tied to its `request_id`.
+//! Lead changes: checking a lead write into a plan, adding and updating leads, their price,
+//! stage, deletion and restoration, and their links to contacts.
 
-use std::collections::HashMap;
+use kommo_model::{CustomFieldValues, LeadRequest, TagRef};
 
-use axum::Extension;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
-use kommo_model::{
-    AddedEntity, BatchResponse, CompanyRequest, ComplexAddResult, ContactRequest,
-    CustomFieldValues, LeadRequest, Links, TagRef,
-};
-
-use crate::api::entity_write::{CompanyPlan, ContactPlan};
-use crate::api::validate::{ItemErrors, MAX_BATCH, batch, batch_shape, validation_failed};
-use crate::http::{Caller, base_url, hal, json_body, problem};
-use crate::mutate::is_closed;
-use crate::state::{SimState, unix_now};
+use super::fields::{check_field_count, non_empty};
+use super::{ItemErrors, Rejection, is_closed, timestamp};
 use crate::store::{Account, DELETED, EventKind, EventValue, Extra, Kind, LeadRec};
-
-/// Write time: the wall clock, never before the generated history's end.
-pub(crate) fn write_now(acc: &Account) -> u32 {
-    (unix_now() as u32).max(acc.anchor as u32)
-}
 
 /// A checked lead write, with every reference resolved.
 #[derive(Debug, Default)]
@@ -50,45 +30,41 @@ pub(crate) struct LeadPlan {
     pub(crate) company: Option<u32>,
 }
 
-fn timestamp(v: Option<i64>, path: &str, errors: &mut ItemErrors) -> Option<u32> {
-    let v = v?;
-    match u32::try_from(v) {
-        Ok(t) => Some(t),
-        Err(_) => {
-            errors.push(
-                "InvalidType",
-                path,
-                "This value should be a Unix timestamp.",
-            );
-            None
-        }
-    }
-}
-
 impl Account {
-    fn user_ref(
-        &self,
-        v: Option<i64>,
-        zero_ok: bool,
-        path: &str,
-        errors: &mut ItemErrors,
-    ) -> Option<u32> {
-        let v = v?;
-        if v == 0 && zero_ok {
-            return Some(0);
-        }
-        match u32::try_from(v).ok().filter(|id| self.user(*id).is_some()) {
-            Some(id) => Some(id),
-            None => {
-                errors.push("NotSupportedChoice", path, "User not found");
-                None
-            }
-        }
+    /// `POST /api/v4/leads`: adds every item or none; the new ids in item order.
+    pub(crate) fn add_leads(
+        &mut self,
+        items: &[LeadRequest],
+        user: u32,
+    ) -> Result<Vec<u32>, Rejection> {
+        self.add_all(
+            items,
+            user,
+            |acc, item, errors| acc.plan_lead(item, None, false, errors),
+            Self::create_lead,
+        )
+    }
+
+    /// `PATCH /api/v4/leads[/{id}]`: updates every item or none; each lead's id and new
+    /// `updated_at`, in item order.
+    pub(crate) fn update_leads(
+        &mut self,
+        items: &[LeadRequest],
+        user: u32,
+    ) -> Result<Vec<(u32, u32)>, Rejection> {
+        self.update_all(
+            items,
+            user,
+            "Lead not found",
+            |acc, id| acc.leads.is_live(id),
+            |acc, id, item, errors| acc.plan_lead(item, acc.leads.get(id), false, errors),
+            Self::update_lead,
+        )
     }
 
     /// Checks one lead of an add (`existing` None) or update, in plain (`_embedded` links by
     /// id) or complex (`_embedded` holds new entities) form.
-    pub(crate) fn plan_lead(
+    pub(super) fn plan_lead(
         &self,
         item: &LeadRequest,
         existing: Option<&LeadRec>,
@@ -215,13 +191,7 @@ impl Account {
             }
         }
         if let Some(fields) = &item.custom_fields_values {
-            if complex && fields.len() > 40 {
-                errors.push(
-                    "TooManyValues",
-                    "custom_fields_values",
-                    "At most 40 custom field values per entity.",
-                );
-            }
+            check_field_count(fields, "", complex, errors);
             plan.fields = self.check_fields(Kind::Leads, fields, "", errors);
         }
         if let Some(embedded) = &item.embedded {
@@ -342,11 +312,7 @@ impl Account {
             tags: [0; 3],
             flags: 0,
         };
-        let fields: Vec<CustomFieldValues> = plan
-            .fields
-            .into_iter()
-            .filter(|f| f.values.as_ref().is_some_and(|v| !v.is_empty()))
-            .collect();
+        let fields = non_empty(plan.fields);
         let contacts = (!plan.contacts.is_empty()).then(|| {
             let mut list = plan.contacts.clone();
             let main_seen = list.iter().any(|(_, m)| *m);
@@ -367,7 +333,7 @@ impl Account {
     }
 
     /// Applies a checked update; returns the new `updated_at`.
-    pub(crate) fn update_lead(&mut self, id: u32, plan: LeadPlan, user: u32, now: u32) -> u32 {
+    pub(super) fn update_lead(&mut self, id: u32, plan: LeadPlan, user: u32, now: u32) -> u32 {
         let Some(rec) = self.leads.get(id).copied() else {
             return now;
         };
@@ -390,21 +356,10 @@ impl Account {
         if let Some((pipeline, status)) = plan.stage {
             self.move_lead(id, pipeline, status, by, now);
         }
-        if let Some(r) = self.leads.get_mut(id)
-            && let Some(price) = plan.price
-            && price != r.price
+        if let Some(price) = plan.price
+            && self.leads.get(id).is_some_and(|r| r.price != price)
         {
-            let before = r.price;
-            r.price = price;
-            self.push_event(
-                EventKind::SaleFieldChanged,
-                "lead",
-                id,
-                by,
-                now,
-                EventValue::Sale(before),
-                EventValue::Sale(price),
-            );
+            self.set_lead_price(id, price, by, now);
         }
         if let Some(r) = self.leads.get_mut(id)
             && let Some(resp) = plan.responsible
@@ -506,346 +461,190 @@ impl Account {
         self.touch_lead(id, by, at);
         at
     }
-}
 
-fn request_id(given: Option<&String>, index: usize) -> String {
-    given.cloned().unwrap_or_else(|| index.to_string())
-}
-
-pub(crate) async fn add(
-    State(state): State<SimState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let items: Vec<LeadRequest> = match batch(&body, MAX_BATCH) {
-        Ok(items) => items,
-        Err(e) => return e,
-    };
-    let base = base_url(&headers);
-    let mut acc = state.inner.account.write();
-    let mut plans = Vec::with_capacity(items.len());
-    let mut failed = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let rid = request_id(item.request_id.as_ref(), i);
-        let mut errors = ItemErrors::default();
-        let plan = acc.plan_lead(item, None, false, &mut errors);
-        if errors.errors.is_empty() {
-            plans.push((rid, plan))
-        } else {
-            failed.push((rid, errors))
-        }
-    }
-    if !failed.is_empty() {
-        return validation_failed(failed);
-    }
-    let now = write_now(&acc);
-    let out: Vec<AddedEntity> = plans
-        .into_iter()
-        .map(|(rid, plan)| {
-            let id = acc.create_lead(plan, caller.user_id, now);
-            AddedEntity {
-                id: i64::from(id),
-                request_id: Some(rid),
-                updated_at: None,
-                links: Some(Links::to_self(format!("{base}/api/v4/leads/{id}"))),
-            }
-        })
-        .collect();
-    drop(acc);
-    hal(&BatchResponse {
-        links: Some(Links::to_self(format!("{base}/api/v4/leads"))),
-        embedded: [("leads".to_owned(), out)].into_iter().collect(),
-    })
-}
-
-pub(crate) async fn update(
-    State(state): State<SimState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let items: Vec<LeadRequest> = match batch(&body, MAX_BATCH) {
-        Ok(items) => items,
-        Err(e) => return e,
-    };
-    let base = base_url(&headers);
-    let mut acc = state.inner.account.write();
-    match plan_updates(&acc, &items) {
-        Ok(plans) => {
-            let now = write_now(&acc);
-            let out: Vec<AddedEntity> = plans
-                .into_iter()
-                .map(|(id, rid, plan)| {
-                    let updated = acc.update_lead(id, plan, caller.user_id, now);
-                    AddedEntity {
-                        id: i64::from(id),
-                        request_id: rid,
-                        updated_at: Some(i64::from(updated)),
-                        links: Some(Links::to_self(format!("{base}/api/v4/leads/{id}"))),
-                    }
-                })
-                .collect();
-            drop(acc);
-            hal(&BatchResponse {
-                links: Some(Links::to_self(format!("{base}/api/v4/leads"))),
-                embedded: [("leads".to_owned(), out)].into_iter().collect(),
-            })
-        }
-        Err(e) => e,
-    }
-}
-
-type UpdatePlans = Vec<(u32, Option<String>, LeadPlan)>;
-
-fn plan_updates(acc: &Account, items: &[LeadRequest]) -> Result<UpdatePlans, Response> {
-    let mut plans = Vec::with_capacity(items.len());
-    let mut failed = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let rid = request_id(item.request_id.as_ref(), i);
-        let mut errors = ItemErrors::default();
-        let existing = item
-            .id
-            .and_then(|id| u32::try_from(id).ok())
-            .and_then(|id| acc.leads.get(id))
-            .filter(|l| l.flags & DELETED == 0);
-        match existing {
-            None => errors.push("NotFound", "id", "Lead not found"),
-            Some(rec) => {
-                let plan = acc.plan_lead(item, Some(rec), false, &mut errors);
-                if errors.errors.is_empty() {
-                    plans.push((rec.id, item.request_id.clone(), plan));
-                }
-            }
-        }
-        if !errors.errors.is_empty() {
-            failed.push((rid, errors));
-        }
-    }
-    if failed.is_empty() {
-        Ok(plans)
-    } else {
-        Err(validation_failed(failed))
-    }
-}
-
-pub(crate) async fn update_one(
-    State(state): State<SimState>,
-    Extension(caller): Extension<Caller>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let Ok(id) = id.parse::<i64>() else {
-        return problem(
-            StatusCode::NOT_FOUND,
-            "Not Found",
-            "Lead id must be an integer",
-        );
-    };
-    let mut item: LeadRequest = match json_body(&body) {
-        Ok(item) => item,
-        Err(e) => return e,
-    };
-    item.id = Some(id);
-    let base = base_url(&headers);
-    let mut acc = state.inner.account.write();
-    match plan_updates(&acc, std::slice::from_ref(&item)) {
-        Ok(mut plans) => {
-            let Some((id, _, plan)) = plans.pop() else {
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            };
-            let now = write_now(&acc);
-            let updated = acc.update_lead(id, plan, caller.user_id, now);
-            drop(acc);
-            hal(&AddedEntity {
-                id: i64::from(id),
-                request_id: None,
-                updated_at: Some(i64::from(updated)),
-                links: Some(Links::to_self(format!("{base}/api/v4/leads/{id}"))),
-            })
-        }
-        Err(e) => e,
-    }
-}
-
-/// The duplicate-control keys of a contact: its phones (last 10 digits) and e-mails.
-pub(crate) fn dup_keys(fields: &[CustomFieldValues]) -> Vec<String> {
-    let mut keys = Vec::new();
-    for f in fields {
-        let code = f.field_code.as_deref().unwrap_or("");
-        for v in f.values.iter().flatten() {
-            let Some(text) = v.value.as_ref().and_then(|x| x.as_str()) else {
-                continue;
-            };
-            match code {
-                "PHONE" => {
-                    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-                    if digits.len() >= 6 {
-                        keys.push(format!("p:{}", &digits[digits.len().saturating_sub(10)..]));
-                    }
-                }
-                "EMAIL" => keys.push(format!("e:{}", text.trim().to_lowercase())),
-                _ => {}
-            }
-        }
-    }
-    keys
-}
-
-impl Account {
-    /// The phone/e-mail -> contact index behind duplicate control, built on first use.
-    pub(crate) fn ensure_dup_index(&mut self) {
-        if self.dup_index.is_some() {
+    /// Sets a lead's price, recording the change (the caller stamps the edit).
+    pub(crate) fn set_lead_price(&mut self, id: u32, price: u32, by: u32, at: u32) {
+        let Some(rec) = self.leads.get_mut(id) else {
             return;
-        }
-        let mut index = HashMap::new();
-        for id in self.contacts.index.live.clone() {
-            for key in dup_keys(&self.field_values(Kind::Contacts, id).unwrap_or_default()) {
-                index.entry(key).or_insert(id);
-            }
-        }
-        self.dup_index = Some(index);
+        };
+        let before = rec.price;
+        rec.price = price;
+        self.push_event(
+            EventKind::SaleFieldChanged,
+            "lead",
+            id,
+            by,
+            at,
+            EventValue::Sale(before),
+            EventValue::Sale(price),
+        );
     }
 
-    pub(crate) fn index_contact_keys(&mut self, id: u32) {
-        let keys = dup_keys(&self.field_values(Kind::Contacts, id).unwrap_or_default());
-        if let Some(index) = self.dup_index.as_mut() {
-            for key in keys {
-                index.entry(key).or_insert(id);
-            }
-        }
+    /// Sets `updated_at`/`updated_by`, keeping the order index in step.
+    pub(crate) fn touch_lead(&mut self, id: u32, by: u32, at: u32) {
+        self.leads.touch(id, by, at);
     }
-}
 
-struct ComplexPlan {
-    rid: String,
-    lead: LeadPlan,
-    contact: Option<(ContactPlan, Option<u32>)>,
-    company: Option<CompanyPlan>,
-}
+    /// Adds a lead made whole elsewhere (background activity draws them), under a new id.
+    pub(crate) fn add_lead_record(&mut self, mut rec: LeadRec) {
+        rec.id = self.leads.alloc_id();
+        self.insert_lead(rec, None);
+    }
 
-pub(crate) async fn complex(
-    State(state): State<SimState>,
-    Extension(caller): Extension<Caller>,
-    body: Bytes,
-) -> Response {
-    let items: Vec<LeadRequest> = match batch(&body, usize::MAX) {
-        Ok(items) => items,
-        Err(e) => return e,
-    };
-    if items.len() > 50 {
-        return batch_shape(&format!(
-            "Too many leads in one request: {} (at most 50)",
-            items.len()
-        ));
-    }
-    let mut acc = state.inner.account.write();
-    acc.ensure_dup_index();
-    let mut plans = Vec::new();
-    let mut failed = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let rid = request_id(item.request_id.as_ref(), i);
-        let mut errors = ItemErrors::default();
-        let lead = acc.plan_lead(item, None, true, &mut errors);
-        let embedded = item.embedded.as_ref();
-        let contact = embedded
-            .and_then(|e| e.contacts.as_ref())
-            .and_then(|c| c.first())
-            .map(|c: &ContactRequest| {
-                let plan = acc.plan_contact(c, "_embedded.contacts.0.", true, &mut errors);
-                let duplicate = dup_keys(&plan.fields)
-                    .iter()
-                    .find_map(|k| acc.dup_index.as_ref().and_then(|d| d.get(k).copied()));
-                (plan, duplicate)
-            });
-        let company = embedded
-            .and_then(|e| e.companies.as_ref())
-            .and_then(|c| c.first())
-            .map(|c: &CompanyRequest| {
-                acc.plan_company(c, "_embedded.companies.0.", true, &mut errors)
-            });
-        if errors.errors.is_empty() {
-            plans.push(ComplexPlan {
-                rid,
-                lead,
-                contact,
-                company,
-            });
-        } else {
-            failed.push((rid, errors));
-        }
-    }
-    if !failed.is_empty() {
-        return validation_failed(failed);
-    }
-    let now = write_now(&acc);
-    let user = caller.user_id;
-    let mut out = Vec::new();
-    for plan in plans {
-        let mut merged = false;
-        let (contact_id, existing_lead) = match plan.contact {
-            Some((_, Some(existing))) => {
-                merged = true;
-                let pos = acc.contacts.pos(existing).unwrap_or(usize::MAX) as u32;
-                let lead = acc
-                    .contact_leads
-                    .get(pos)
-                    .iter()
-                    .copied()
-                    .filter(|id| {
-                        acc.leads
-                            .get(*id)
-                            .is_some_and(|l| l.flags & DELETED == 0 && !is_closed(l.status_id))
-                    })
-                    .max();
-                (Some(existing), lead)
-            }
-            Some((contact, None)) => (Some(acc.create_contact(contact, user, now)), None),
-            None => (None, None),
+    /// Adds a lead record (its `id` already allocated), links and a `lead_added` event.
+    fn insert_lead(&mut self, rec: LeadRec, extra: Option<Extra>) {
+        let id = rec.id;
+        let contacts: Vec<u32> = match extra.as_ref().and_then(|e| e.contacts.as_ref()) {
+            Some(list) => list.iter().map(|(c, _)| *c).collect(),
+            None => (rec.contact_id != 0)
+                .then_some(rec.contact_id)
+                .into_iter()
+                .collect(),
         };
-        let contact_company = contact_id
-            .and_then(|c| acc.contacts.get(c))
-            .map(|c| c.company_id)
-            .filter(|c| *c != 0);
-        let company_id = match (plan.company, contact_company, merged) {
-            (Some(_), Some(existing), true) => Some(existing),
-            (Some(company), _, _) => Some(acc.create_company(company, user, now)),
-            (None, existing, _) => existing,
-        };
-        if let (Some(contact), Some(company), false) = (contact_id, company_id, merged) {
-            acc.link_contact_company(contact, company);
-        }
-        let lead_id = match existing_lead {
-            Some(lead) => {
-                let mut update = plan.lead;
-                update.stage = None;
-                acc.update_lead(lead, update, user, now);
-                lead
+        match self.leads.recs.last() {
+            Some(last) if last.id > id => {
+                let at = self.leads.recs.partition_point(|r| r.id < id);
+                self.leads.recs.insert(at, rec);
             }
-            None => {
-                let mut lead = plan.lead;
-                if let Some(c) = contact_id {
-                    lead.contacts = vec![(c, true)];
-                }
-                lead.company = company_id;
-                acc.create_lead(lead, user, now)
+            _ => self.leads.recs.push(rec),
+        }
+        if let Some(extra) = extra {
+            self.leads.extra.insert(id, extra);
+        }
+        self.leads.index.insert(id, rec.created_at, rec.updated_at);
+        for contact in contacts {
+            if let Some(pos) = self.contacts.pos(contact) {
+                self.contact_leads.add(pos as u32, id);
             }
-        };
-        if let Some(c) = contact_id {
-            acc.link_lead_contact(lead_id, c, true);
         }
-        if let Some(company) = company_id {
-            acc.link_lead_company(lead_id, company);
+        if rec.company_id != 0
+            && let Some(pos) = self.companies.pos(rec.company_id)
+        {
+            self.company_leads.add(pos as u32, id);
         }
-        out.push(ComplexAddResult {
-            id: i64::from(lead_id),
-            contact_id: contact_id.map(i64::from),
-            company_id: company_id.map(i64::from),
-            request_id: vec![plan.rid],
-            merged,
-        });
+        self.record(
+            EventKind::LeadAdded,
+            "lead",
+            id,
+            rec.created_by,
+            rec.created_at,
+        );
     }
-    drop(acc);
-    crate::http::hal(&out)
+
+    /// Moves a lead to a stage (and pipeline): closes or reopens it, emits the status event.
+    pub(crate) fn move_lead(
+        &mut self,
+        id: u32,
+        pipeline_id: u32,
+        status_id: u32,
+        by: u32,
+        at: u32,
+    ) -> bool {
+        let Some(rec) = self.leads.get_mut(id) else {
+            return false;
+        };
+        if rec.flags & DELETED != 0 {
+            return false;
+        }
+        let before = EventValue::Status {
+            status_id: rec.status_id,
+            pipeline_id: rec.pipeline_id,
+        };
+        if rec.status_id == status_id && rec.pipeline_id == pipeline_id {
+            return true;
+        }
+        if is_closed(status_id) && !is_closed(rec.status_id) {
+            rec.closed_at = at;
+        } else if !is_closed(status_id) {
+            rec.closed_at = 0;
+            rec.loss_reason_id = 0;
+        }
+        rec.status_id = status_id;
+        rec.pipeline_id = pipeline_id;
+        self.touch_lead(id, by, at);
+        self.push_event(
+            EventKind::LeadStatusChanged,
+            "lead",
+            id,
+            by,
+            at,
+            before,
+            EventValue::Status {
+                status_id,
+                pipeline_id,
+            },
+        );
+        true
+    }
+
+    /// Deletes a lead, keeping it restorable (`with=only_deleted`).
+    pub(crate) fn delete_lead(&mut self, id: u32, by: u32, at: u32) -> bool {
+        let deleted = self.leads.delete(id, by, at);
+        if deleted {
+            self.record(EventKind::LeadDeleted, "lead", id, by, at);
+        }
+        deleted
+    }
+
+    pub(crate) fn restore_lead(&mut self, id: u32, by: u32, at: u32) -> bool {
+        let restored = self.leads.restore(id, by, at);
+        if restored {
+            self.record(EventKind::LeadRestored, "lead", id, by, at);
+        }
+        restored
+    }
+
+    /// Links a contact to a lead (as main or not), in both directions.
+    pub(crate) fn link_lead_contact(&mut self, lead: u32, contact: u32, main: bool) {
+        let Some(rec) = self.leads.get(lead).copied() else {
+            return;
+        };
+        let mut list = self.lead_contacts(&rec);
+        if main {
+            for item in &mut list {
+                item.1 = false;
+            }
+        }
+        match list.iter_mut().find(|(c, _)| *c == contact) {
+            Some(item) => item.1 = main || item.1,
+            None => list.push((contact, main || list.is_empty())),
+        }
+        self.set_lead_contacts(lead, list);
+        if let Some(pos) = self.contacts.pos(contact) {
+            self.contact_leads.add(pos as u32, lead);
+        }
+    }
+
+    /// Unlinks a contact from a lead, in both directions; when it was the main contact, the
+    /// first one left becomes main. False when they were not linked.
+    pub(crate) fn unlink_lead_contact(&mut self, lead: u32, contact: u32) -> bool {
+        let Some(rec) = self.leads.get(lead).copied() else {
+            return false;
+        };
+        let mut list = self.lead_contacts(&rec);
+        let before = list.len();
+        list.retain(|(c, _)| *c != contact);
+        if list.len() == before {
+            return false;
+        }
+        if !list.iter().any(|(_, main)| *main)
+            && let Some(first) = list.first_mut()
+        {
+            first.1 = true;
+        }
+        self.set_lead_contacts(lead, list);
+        if let Some(pos) = self.contacts.pos(contact) {
+            self.contact_leads.remove(pos as u32, lead);
+        }
+        true
+    }
+
+    /// A lead's whole contact list; its record keeps the main one.
+    fn set_lead_contacts(&mut self, lead: u32, list: Vec<(u32, bool)>) {
+        let main_id = list.iter().find(|(_, m)| *m).map_or(0, |(c, _)| *c);
+        if let Some(rec) = self.leads.get_mut(lead) {
+            rec.contact_id = main_id;
+        }
+        self.extra_mut(Kind::Leads, lead).contacts = Some(list);
+    }
 }

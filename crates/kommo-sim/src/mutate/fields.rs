@@ -1,97 +1,34 @@
-//! Checking write bodies item by item, so a bad item rejects its whole request with
-//! `validation-errors` tied to its `request_id`, and normalising custom field values.
+//! Custom field values of writes: checked and normalised as Kommo echoes them, then applied
+//! on top of an entity's current values.
 
-use axum::http::StatusCode;
-use axum::response::Response;
-use kommo_model::{
-    CustomFieldValue, CustomFieldValues, FieldError, Problem, TagRef, ValidationErrors,
-};
+use kommo_model::{CustomFieldValue, CustomFieldValues};
 use serde_json::Value;
 
-use crate::http::problem_doc;
+use super::ItemErrors;
 use crate::store::{Account, FieldKind, Kind};
 
-/// The errors of one batch item.
-#[derive(Debug, Default)]
-pub(crate) struct ItemErrors {
-    pub(crate) errors: Vec<FieldError>,
-}
-
-impl ItemErrors {
-    pub(crate) fn push(&mut self, code: &str, path: impl Into<String>, detail: impl Into<String>) {
-        self.errors.push(FieldError {
-            code: code.to_owned(),
-            path: path.into(),
-            detail: detail.into(),
-        });
-    }
-}
-
-/// 400 with `validation-errors`, one entry per failing item.
-pub(crate) fn validation_failed(items: Vec<(String, ItemErrors)>) -> Response {
-    let mut problem = Problem::new(400, "Bad Request", "Request validation failed");
-    problem.validation_errors = items
+/// The values that set something: an empty or null list clears a field, and a new entity
+/// does not keep it at all.
+pub(super) fn non_empty(fields: Vec<CustomFieldValues>) -> Vec<CustomFieldValues> {
+    fields
         .into_iter()
-        .filter(|(_, e)| !e.errors.is_empty())
-        .map(|(request_id, e)| ValidationErrors {
-            request_id,
-            errors: e.errors,
-        })
-        .collect();
-    problem_doc(problem)
+        .filter(|f| f.values.as_ref().is_some_and(|v| !v.is_empty()))
+        .collect()
 }
 
-/// Too many items, or not an array: a plain 400.
-pub(crate) fn batch_shape(detail: &str) -> Response {
-    problem_doc(Problem::new(
-        StatusCode::BAD_REQUEST.as_u16(),
-        "Bad Request",
-        detail,
-    ))
-}
-
-pub(crate) const MAX_BATCH: usize = 250;
-
-/// Reads a batch body: a JSON array of `T`, at most `max` items; a wrong item type gives a
-/// validation error tied to its index.
-pub(crate) fn batch<T: serde::de::DeserializeOwned>(
-    body: &[u8],
-    max: usize,
-) -> Result<Vec<T>, Response> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| batch_shape(&format!("Request body is not valid JSON: {e}")))?;
-    let Value::Array(items) = value else {
-        return Err(batch_shape("Request body must be a JSON array of entities"));
-    };
-    if items.is_empty() {
-        return Err(batch_shape("Request body must not be empty"));
-    }
-    if items.len() > max {
-        return Err(batch_shape(&format!(
-            "Too many entities in one request: {} (at most {max})",
-            items.len()
-        )));
-    }
-    let mut out = Vec::with_capacity(items.len());
-    let mut failed = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        let request_id = item
-            .get("request_id")
-            .and_then(Value::as_str)
-            .map_or_else(|| i.to_string(), str::to_owned);
-        match serde_json::from_value::<T>(item) {
-            Ok(v) => out.push(v),
-            Err(e) => {
-                let mut errors = ItemErrors::default();
-                errors.push("InvalidType", "", e.to_string());
-                failed.push((request_id, errors));
-            }
-        }
-    }
-    if failed.is_empty() {
-        Ok(out)
-    } else {
-        Err(validation_failed(failed))
+/// Complex adds take at most 40 custom field values per entity.
+pub(super) fn check_field_count(
+    fields: &[CustomFieldValues],
+    prefix: &str,
+    complex: bool,
+    errors: &mut ItemErrors,
+) {
+    if complex && fields.len() > 40 {
+        errors.push(
+            "TooManyValues",
+            format!("{prefix}custom_fields_values"),
+            "At most 40 custom field values per entity.",
+        );
     }
 }
 
@@ -114,7 +51,7 @@ fn date_value(v: &Value) -> Option<i64> {
 impl Account {
     /// Checks custom field values and returns them normalised as Kommo would echo them
     /// (`field_name`, `field_type`, enum ids and labels filled in). `values: null` clears.
-    pub(crate) fn check_fields(
+    pub(super) fn check_fields(
         &self,
         kind: Kind,
         fields: &[CustomFieldValues],
@@ -286,7 +223,7 @@ impl Account {
 
     /// Applies checked field values on top of an entity's current ones: a listed field's
     /// values replace its old ones; `values: null` clears the field.
-    pub(crate) fn apply_fields(&mut self, kind: Kind, id: u32, changes: Vec<CustomFieldValues>) {
+    pub(super) fn apply_fields(&mut self, kind: Kind, id: u32, changes: Vec<CustomFieldValues>) {
         if changes.is_empty() {
             return;
         }
@@ -300,75 +237,5 @@ impl Account {
         let order: Vec<i64> = self.fields(kind).iter().map(|f| f.def.id).collect();
         current.sort_by_key(|f| order.iter().position(|id| Some(*id) == f.field_id));
         self.extra_mut(kind, id).fields = Some(current);
-    }
-
-    /// Checks tag references: an id must exist in the kind's dictionary; a name may be new.
-    pub(crate) fn check_tags(
-        &self,
-        kind: Kind,
-        tags: &[TagRef],
-        path: &str,
-        errors: &mut ItemErrors,
-    ) {
-        for (i, tag) in tags.iter().enumerate() {
-            match (tag.id, tag.name.as_deref()) {
-                (Some(id), _) if !self.kind_tags(kind).iter().any(|t| t.id == id) => {
-                    errors.push(
-                        "NotSupportedChoice",
-                        format!("{path}.{i}.id"),
-                        "Tag not found",
-                    );
-                }
-                (None, None) | (None, Some("")) => errors.push(
-                    "NotBlank",
-                    format!("{path}.{i}"),
-                    "Either a tag id or a name is required",
-                ),
-                _ => {}
-            }
-        }
-    }
-
-    /// Tag ids for references, creating unknown names in the dictionary.
-    pub(crate) fn resolve_tags(&mut self, kind: Kind, tags: &[TagRef]) -> Vec<i64> {
-        let mut out = Vec::new();
-        for tag in tags {
-            let id = match (tag.id, tag.name.as_deref()) {
-                (Some(id), _) => id,
-                (None, Some(name)) => match self
-                    .kind_tags(kind)
-                    .iter()
-                    .find(|t| t.name.eq_ignore_ascii_case(name))
-                {
-                    Some(t) => t.id,
-                    None => self.create_tag(kind, name, None),
-                },
-                (None, None) => continue,
-            };
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        out
-    }
-
-    pub(crate) fn create_tag(&mut self, kind: Kind, name: &str, color: Option<String>) -> i64 {
-        let id = self.next_tag_id;
-        self.next_tag_id += 1;
-        self.tags[kind as usize].push(kommo_model::Tag {
-            id,
-            name: name.to_owned(),
-            color,
-            request_id: None,
-        });
-        id
-    }
-
-    /// The tag ids currently on an entity.
-    pub(crate) fn tag_ids(&self, kind: Kind, id: u32, packed: &[u16]) -> Vec<i64> {
-        self.entity_tags(kind, id, packed)
-            .iter()
-            .map(|t| t.id)
-            .collect()
     }
 }

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use kommo_model::{Problem, TokenResponse};
 use serde_json::{Map, Value};
 
-use crate::http::problem_doc;
+use crate::api::common::problem_doc;
 use crate::state::{SimState, TokenKind, unix_now};
 
 fn oauth_problem(status: StatusCode, hint: &str, detail: &str) -> Response {
