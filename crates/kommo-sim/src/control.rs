@@ -2,7 +2,7 @@
 //! operations: counters, reseed, faults (random shares and exact next-request failures),
 //! token expiry, activity, OAuth codes, lead inspection.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -73,7 +73,8 @@ impl Control {
 
     /// Every access token issued through OAuth expires now (the ready long-lived token stays).
     pub fn expire_access_tokens(&self) {
-        self.state.inner.auth.lock().expire_oauth();
+        let now = self.state.inner.clock.now();
+        self.state.inner.auth.lock().expire_oauth(now);
     }
 
     /// Every refresh token issued so far is revoked: using one gives 401 "Token has been revoked".
@@ -125,7 +126,8 @@ impl Control {
 
     /// Blocks the account now: 403 on every request for `lasts`.
     pub fn lock_out(&self, lasts: Duration) {
-        self.state.inner.limiter.lock().locked_until = Some(Instant::now() + lasts);
+        let now = self.state.inner.clock.now();
+        self.state.inner.limiter.lock().locked_until = Some(now + lasts);
     }
 
     /// Lifts a lock-out and clears the rate-limit windows.
@@ -148,7 +150,8 @@ impl Control {
             self.state.inner.config.read().seed,
             self.state.inner.account.read().admin_id(),
         );
-        self.state.inner.auth.lock().issue_code(seed, admin)
+        let now = self.state.inner.clock.now();
+        self.state.inner.auth.lock().issue_code(seed, admin, now)
     }
 
     /// Live (not deleted) leads.
@@ -343,6 +346,31 @@ impl Control {
     /// Events in the log.
     pub fn event_count(&self) -> usize {
         self.state.inner.account.read().events.len()
+    }
+
+    /// Freezes the simulator's clock (rate windows, lock-outs, token lifetimes): from now on
+    /// it moves only by [`Control::advance_clock`].
+    pub fn freeze_clock(&self) {
+        self.state.inner.clock.freeze();
+    }
+
+    /// Moves the simulator's clock on (freezing it first if it runs).
+    pub fn advance_clock(&self, by: Duration) {
+        self.state.inner.clock.advance(by);
+    }
+
+    /// When each API request that passed the rate limits arrived, since the server started,
+    /// in arrival order (cleared with the counters): the pace a client kept, as Kommo sees it.
+    pub fn arrivals(&self) -> Vec<Duration> {
+        let mut arrivals = self.state.inner.arrivals.lock().clone();
+        // Requests handled at once may be recorded a little out of order.
+        arrivals.sort_unstable();
+        arrivals
+    }
+
+    /// Whether background activity is running.
+    pub fn activity_running(&self) -> bool {
+        self.state.inner.activity.lock().is_some()
     }
 
     // ---- ground truth, for tests that check what a client made of the account -------------

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::common::{Caller, hal_bytes, problem};
 use crate::config::FailNext;
 use crate::rng::{Rng, stream};
-use crate::state::{SimState, Verdict};
+use crate::state::{MAX_ARRIVALS, SimState, Verdict};
 
 /// The whole simulator as an axum router: `/api/v4/*`, `/oauth2/*` and the `/_sim/*` control
 /// surface. Testable without a socket (`tower::ServiceExt::oneshot`).
@@ -55,8 +55,9 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
             0
         };
         tokio::time::sleep(Duration::from_millis(faults.latency_ms + jitter)).await;
+        state.inner.counters.lock().delayed += 1;
     }
-    let now = Instant::now();
+    let now = state.inner.clock.now();
     // Exact failures come before every other check, so that "the next request fails" holds
     // whatever the token, the limits or the shares of random faults.
     if let Some(rule) = state.take_failure(req.method().as_str(), req.uri().path()) {
@@ -70,7 +71,7 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
         let token = bearer(req.headers());
         let user = token
             .as_deref()
-            .and_then(|t| state.inner.auth.lock().check(t));
+            .and_then(|t| state.inner.auth.lock().check(t, now));
         let Some(user_id) = user else {
             return Some(problem(
                 StatusCode::UNAUTHORIZED,
@@ -87,7 +88,12 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
                 .lock()
                 .admit(token.as_deref().unwrap_or(""), &config, now);
         match verdict {
-            Verdict::Pass => {}
+            Verdict::Pass => {
+                let mut arrivals = state.inner.arrivals.lock();
+                if arrivals.len() < MAX_ARRIVALS {
+                    arrivals.push(now.saturating_duration_since(state.inner.started));
+                }
+            }
             Verdict::TooMany => return Some(too_many()),
             Verdict::Locked => return Some(blocked()),
         }

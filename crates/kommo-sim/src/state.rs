@@ -20,6 +20,30 @@ pub(crate) fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// The simulator's monotonic clock, by which rate windows, lock-outs and token lifetimes
+/// pass: the machine's, unless a test froze it, after which it moves only when told, so a
+/// test can say "within one second" or "a second later" exactly, however busy the machine.
+#[derive(Debug, Default)]
+pub(crate) struct Clock {
+    frozen: Mutex<Option<Instant>>,
+}
+
+impl Clock {
+    pub(crate) fn now(&self) -> Instant {
+        self.frozen.lock().unwrap_or_else(Instant::now)
+    }
+
+    pub(crate) fn freeze(&self) {
+        self.frozen.lock().get_or_insert_with(Instant::now);
+    }
+
+    /// Moves a frozen clock on by `by` (freezing it first if it runs).
+    pub(crate) fn advance(&self, by: Duration) {
+        let mut frozen = self.frozen.lock();
+        *frozen = Some(frozen.unwrap_or_else(Instant::now) + by);
+    }
+}
+
 /// Everything a simulator serves from. Cheap to clone (one `Arc`).
 #[derive(Clone)]
 pub struct SimState {
@@ -52,7 +76,16 @@ pub(crate) struct Shared {
     /// `host:port` the server listens on, for the tokens' `api_domain`.
     pub(crate) api_domain: RwLock<String>,
     pub(crate) buffers: Arc<crate::buffers::Buffers>,
+    pub(crate) clock: Clock,
+    /// When the server started, for [`Shared::arrivals`].
+    pub(crate) started: Instant,
+    /// When each request that passed the rate limits arrived, since `started` (the pace a
+    /// client kept, as Kommo would see it); the first [`MAX_ARRIVALS`] only.
+    pub(crate) arrivals: Mutex<Vec<Duration>>,
 }
+
+/// How many arrival times are kept: enough for any test, bounded for long benchmarks.
+pub(crate) const MAX_ARRIVALS: usize = 100_000;
 
 impl SimState {
     /// Generates the account and registers an admin's long-lived token and the OAuth app.
@@ -73,12 +106,14 @@ impl SimState {
             redirect_uri: "http://localhost/oauth/callback".to_owned(),
         };
         let mut auth = Auth::default();
+        let started = Instant::now();
         let ready_token = auth.issue_access(
             &config,
             &oauth_app,
             admin,
             TokenKind::LongLived,
             "127.0.0.1",
+            started,
         );
         auth.tokens_issued = 0;
         let inner = Shared {
@@ -96,6 +131,9 @@ impl SimState {
             ready_token,
             api_domain: RwLock::new("127.0.0.1".to_owned()),
             buffers: Arc::default(),
+            clock: Clock::default(),
+            started,
+            arrivals: Mutex::new(Vec::new()),
         };
         Self {
             inner: Arc::new(inner),
@@ -222,6 +260,7 @@ impl Auth {
         user_id: u32,
         kind: TokenKind,
         api_domain: &str,
+        issued: Instant,
     ) -> String {
         let ttl = match kind {
             TokenKind::LongLived => LONG_LIVED_TTL,
@@ -252,7 +291,7 @@ impl Auth {
             token.clone(),
             AccessToken {
                 user_id,
-                expires_at: Instant::now() + ttl,
+                expires_at: issued + ttl,
                 kind,
             },
         );
@@ -260,7 +299,7 @@ impl Auth {
         token
     }
 
-    pub(crate) fn issue_refresh(&mut self, seed: u64, user_id: u32) -> String {
+    pub(crate) fn issue_refresh(&mut self, seed: u64, user_id: u32, now: Instant) -> String {
         let mut rng = self.entropy(seed);
         let token = format!("def50200{}", token_string(&mut rng, 120));
         self.refresh.insert(
@@ -268,20 +307,20 @@ impl Auth {
             RefreshToken {
                 user_id,
                 used: false,
-                expires_at: Instant::now() + REFRESH_TTL,
+                expires_at: now + REFRESH_TTL,
             },
         );
         token
     }
 
-    pub(crate) fn issue_code(&mut self, seed: u64, user_id: u32) -> String {
+    pub(crate) fn issue_code(&mut self, seed: u64, user_id: u32, now: Instant) -> String {
         let mut rng = self.entropy(seed);
         let code = format!("def50200{}", token_string(&mut rng, 80));
         self.codes.insert(
             code.clone(),
             AuthCode {
                 user_id,
-                expires_at: Instant::now() + CODE_TTL,
+                expires_at: now + CODE_TTL,
                 used: false,
             },
         );
@@ -289,16 +328,15 @@ impl Auth {
     }
 
     /// The user behind a valid access token.
-    pub(crate) fn check(&self, token: &str) -> Option<u32> {
+    pub(crate) fn check(&self, token: &str, now: Instant) -> Option<u32> {
         self.access
             .get(token)
-            .filter(|t| t.expires_at > Instant::now())
+            .filter(|t| t.expires_at > now)
             .map(|t| t.user_id)
     }
 
     /// Expires every OAuth access token now (long-lived tokens are untouched).
-    pub(crate) fn expire_oauth(&mut self) {
-        let now = Instant::now();
+    pub(crate) fn expire_oauth(&mut self, now: Instant) {
         for token in self
             .access
             .values_mut()
@@ -401,6 +439,7 @@ impl Limiter {
 #[derive(Debug, Default)]
 pub(crate) struct CounterState {
     pub(crate) by_endpoint: HashMap<(String, String, u16), u64>,
+    pub(crate) delayed: u64,
 }
 
 /// What the simulator has served since the last reset.
@@ -422,6 +461,8 @@ pub struct Counters {
     pub tokens_issued: u64,
     /// Successful refresh-token grants.
     pub refreshes: u64,
+    /// Requests held back by injected latency (`Faults::latency_ms`).
+    pub delayed: u64,
 }
 
 /// Requests of one endpoint answered with one status.
@@ -482,10 +523,9 @@ impl SimState {
     }
 
     pub(crate) fn counters(&self) -> Counters {
-        let mut requests: Vec<EndpointCount> = self
-            .inner
-            .counters
-            .lock()
+        let counters = self.inner.counters.lock();
+        let delayed = counters.delayed;
+        let mut requests: Vec<EndpointCount> = counters
             .by_endpoint
             .iter()
             .map(|((method, endpoint, status), count)| EndpointCount {
@@ -495,6 +535,7 @@ impl SimState {
                 count: *count,
             })
             .collect();
+        drop(counters);
         requests.sort();
         let sum = |pred: &dyn Fn(u16) -> bool| {
             requests
@@ -512,12 +553,17 @@ impl SimState {
             server_errors: sum(&|s| s >= 500),
             tokens_issued: auth.tokens_issued,
             refreshes: auth.refreshes,
+            delayed,
             requests,
         }
     }
 
     pub(crate) fn reset_counters(&self) {
-        self.inner.counters.lock().by_endpoint.clear();
+        let mut counters = self.inner.counters.lock();
+        counters.by_endpoint.clear();
+        counters.delayed = 0;
+        drop(counters);
+        self.inner.arrivals.lock().clear();
         let mut auth = self.inner.auth.lock();
         auth.tokens_issued = 0;
         auth.refreshes = 0;

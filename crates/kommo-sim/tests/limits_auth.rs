@@ -1,4 +1,8 @@
 //! Rate limits, the lock-out, OAuth grants, token expiry and rotation, faults, counters.
+//!
+//! Time is the simulator's own clock, frozen and moved on by the tests
+//! (`Control::freeze_clock` / `advance_clock`), so nothing here depends on how fast the
+//! machine runs: "within one second" and "a second later" are exact.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
@@ -18,6 +22,7 @@ async fn requests_above_the_per_token_limit_get_429() {
         ..SimConfig::default().with_leads(10)
     })
     .await;
+    sim.control().freeze_clock();
     let mut statuses = Vec::new();
     for _ in 0..5 {
         statuses.push(get(&sim, "/api/v4/leads?limit=1").await.status().as_u16());
@@ -34,7 +39,13 @@ async fn requests_above_the_per_token_limit_get_429() {
         counters.requests_with_status("GET", "/api/v4/leads", 200),
         3
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.control().advance_clock(Duration::from_millis(999));
+    assert_eq!(
+        get(&sim, "/api/v4/leads?limit=1").await.status(),
+        429,
+        "still the same second"
+    );
+    sim.control().advance_clock(Duration::from_millis(2));
     assert_eq!(
         get(&sim, "/api/v4/leads?limit=1").await.status(),
         200,
@@ -51,6 +62,7 @@ async fn the_account_limit_covers_every_token() {
         ..SimConfig::default().with_leads(10)
     })
     .await;
+    sim.control().freeze_clock();
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200);
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200);
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 429);
@@ -71,18 +83,27 @@ async fn repeated_violations_lock_the_account_out_with_403() {
         ..SimConfig::default().with_leads(10)
     })
     .await;
+    sim.control().freeze_clock();
     let mut statuses = Vec::new();
     for _ in 0..6 {
         statuses.push(get(&sim, "/api/v4/leads?limit=1").await.status().as_u16());
     }
     assert_eq!(statuses, vec![200, 429, 429, 429, 403, 403]);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.control().advance_clock(Duration::from_secs(59));
     assert_eq!(
         get(&sim, "/api/v4/leads/pipelines").await.status(),
         403,
         "every request, even after the window"
     );
     assert_eq!(sim.control().counters().forbidden, 3);
+    sim.control().advance_clock(Duration::from_secs(2));
+    assert_eq!(
+        get(&sim, "/api/v4/leads?limit=1").await.status(),
+        200,
+        "the lock-out lasts its 60 s"
+    );
+    sim.control().lock_out(Duration::from_secs(60));
+    assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 403);
     sim.control().unlock();
     assert_eq!(get(&sim, "/api/v4/leads?limit=1").await.status(), 200);
     sim.shutdown().await;
@@ -164,6 +185,7 @@ async fn access_tokens_expire_by_ttl_and_on_demand() {
         ..SimConfig::unlimited().with_leads(5)
     })
     .await;
+    sim.control().freeze_clock();
     let (_, pair) = token_request(
         &sim,
         grant(&sim, "authorization_code", &sim.issue_auth_code()),
@@ -185,7 +207,9 @@ async fn access_tokens_expire_by_ttl_and_on_demand() {
         }
     };
     assert_eq!(call(access.clone()).await, 200);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    sim.control().advance_clock(Duration::from_millis(999));
+    assert_eq!(call(access.clone()).await, 200, "within its lifetime");
+    sim.control().advance_clock(Duration::from_millis(2));
     assert_eq!(call(access).await, 401, "expired by its lifetime");
 
     sim.control().reseed(SimConfig::unlimited().with_leads(5));
@@ -235,9 +259,13 @@ async fn faults_inject_server_errors_latency_and_429_storms() {
     assert_eq!(set(json!({"rate_429": 1.0})).await, 200);
     assert_eq!(get(&sim, "/api/v4/leads").await.status(), 429);
     assert_eq!(set(json!({"latency_ms": 150})).await, 200);
-    let started = std::time::Instant::now();
+    let delayed = sim.control().counters().delayed;
     assert_eq!(get(&sim, "/api/v4/leads").await.status(), 200);
-    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(
+        sim.control().counters().delayed,
+        delayed + 1,
+        "the request was held back"
+    );
     sim.control().set_faults(Faults {
         error_rate: 0.5,
         ..Faults::default()
@@ -291,7 +319,13 @@ async fn activity_changes_the_account_while_clients_read() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    // Changes keep coming without any request of ours (bounded wait, no timing claim).
+    for _ in 0..6_000 {
+        if sim.control().event_count() > before + 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let response = client()
         .post(format!("{}/_sim/activity", sim.base_url()))
         .json(&json!({"stop": true}))
@@ -303,8 +337,9 @@ async fn activity_changes_the_account_while_clients_read() {
     assert!(after > before + 20, "events {before} -> {after}");
     let events = get_json(&sim, "/api/v4/events?limit=250&filter[type]=lead_added,lead_status_changed,lead_deleted,lead_restored,sale_field_changed").await;
     assert!(!events["_embedded"]["events"].as_array().unwrap().is_empty());
+    // Stopping waits for the activity's thread to end: nothing changes after the answer.
     let stable = sim.control().event_count();
-    tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(sim.control().event_count(), stable, "stopped");
+    assert!(!sim.control().activity_running());
     sim.shutdown().await;
 }

@@ -33,6 +33,25 @@ async fn three_clients_sharing_a_limiter_read_at_7_per_second_without_a_429() {
     assert_eq!(counters.total, 30);
     assert_eq!(limiter.stats().permits, 30);
     assert_eq!(limiter.stats().rate_limited, 0);
+
+    // The pace, as the simulator saw the requests arrive: never eight in one second, and
+    // close to the seven a second allowed (a limiter that waited far longer than it must
+    // would read the account too slowly). The band's floor leaves room for a busy machine.
+    let arrivals = sim.control().arrivals();
+    assert_eq!(arrivals.len(), 30);
+    for window in arrivals.windows(8) {
+        assert!(
+            window[7] - window[0] > Duration::from_secs(1),
+            "eight requests within {:?}",
+            window[7] - window[0]
+        );
+    }
+    let span = (arrivals[29] - arrivals[0]).as_secs_f64();
+    let per_second = 29.0 / span;
+    assert!(
+        (4.0..=7.0).contains(&per_second),
+        "{per_second:.2} requests a second over {span:.2} s"
+    );
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ pub(crate) async fn access_token(
     let config = state.inner.config.read().clone();
     let api_domain = state.inner.api_domain.read().clone();
     let mut auth = state.inner.auth.lock();
-    let now = std::time::Instant::now();
+    let now = state.inner.clock.now();
     let user_id = match text("grant_type").as_str() {
         "authorization_code" => {
             let code = text("code");
@@ -140,8 +140,8 @@ pub(crate) async fn access_token(
             );
         }
     };
-    let access_token = auth.issue_access(&config, app, user_id, TokenKind::OAuth, &api_domain);
-    let refresh_token = auth.issue_refresh(config.seed, user_id);
+    let access_token = auth.issue_access(&config, app, user_id, TokenKind::OAuth, &api_domain, now);
+    let refresh_token = auth.issue_refresh(config.seed, user_id, now);
     drop(auth);
     let response = TokenResponse {
         token_type: "Bearer".to_owned(),
