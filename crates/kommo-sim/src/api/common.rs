@@ -236,7 +236,7 @@ pub(crate) fn kind_in(path: &str) -> Kind {
 
 /// A page of a list selected with one row more than it shows (`found` rows); 204 when
 /// nothing was found.
-pub(crate) fn page<T: Entity + Serialize>(
+fn page<T: Entity + Serialize>(
     req: &ListRequest,
     base: &str,
     path: &str,
