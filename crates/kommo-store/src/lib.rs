@@ -8,7 +8,9 @@
 //! columns, page row, statement and reads); `paging` and `json` are the driver-neutral halves
 //! of a page read, `sqlite_read` and `pg_read` the drivers' halves; `write` the sync writes,
 //! `tenancy` and `lease` the store's own records, `operator` the operator-level counts.
+//! Test and benchmark helpers are behind the `testing` and `bench` features.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 mod db;
 mod error;
@@ -26,6 +28,7 @@ mod resources;
 pub mod rows;
 mod sqlite_read;
 mod tenancy;
+#[cfg(any(test, feature = "testing", feature = "bench"))]
 pub mod testing;
 mod wal;
 mod write;

@@ -1,6 +1,6 @@
 //! Every stored row of an integration, without a grant and with the side lists filled: for
 //! tests that compare a sync's result with its source. Not a data API read (those take a
-//! `Grant`).
+//! `Grant`); compiled only with the `testing` feature.
 
 use crate::Store;
 use crate::db::Arg;
