@@ -60,8 +60,8 @@ pub enum Direction {
 }
 
 /// The columns a listing can be ordered by, each resource's from one list in its module of
-/// the store: the names `orderBy` accepts, each value's column, and the order without
-/// `orderBy`.
+/// the store: the names `orderBy` accepts (the API's parameter table and OpenAPI take them
+/// from here), each value's column, and the order without `orderBy`.
 pub trait OrderColumn: Copy + Sized + 'static {
     /// Every column name, in the documented order.
     const COLUMNS: &'static [&'static str];

@@ -3,8 +3,8 @@
 //! A resource module (`leads`, `contacts`, `pipelines`, `users`) holds, in this order:
 //! - `COLUMNS`, its table's stored columns, and `bind`, which binds a row's values in that
 //!   order (the sync writes of `write` use both, so the two cannot drift apart);
-//! - its order enum, from `order_columns!`: the column names `orderBy` accepts, each value's
-//!   column and the default, from one list;
+//! - its order enum, from `order_columns!`: the one place the column names `orderBy` accepts
+//!   are spelled (the API's parameter table and OpenAPI derive them);
 //! - its page row, from `page_row!`: the columns a page selects, the SQLite decoder and the
 //!   JSON writer, from one field list;
 //! - `statement`: its filters as the page statement for either database (a `PagedQuery`);
