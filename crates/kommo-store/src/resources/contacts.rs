@@ -1,6 +1,7 @@
 //! Contacts (`GET /v1/kommo/contacts`): the `contacts` table's columns, the order columns, the
 //! page row, the filters as a page statement, and the store's reads of them.
 
+use super::Resource;
 use super::filter::{Side, SideMode, Where, check_page, order_terms};
 use super::{bind_tenancy, opt, tags};
 use crate::db::Arg;
@@ -8,7 +9,7 @@ use crate::error::StoreError;
 use crate::normalize;
 use crate::paging::PagedQuery;
 use crate::query::{
-    ContactFilter, ContactsQuery, Direction, Grant, JsonPage, OrderColumn as _, Page,
+    ContactFilter, ContactsQuery, Direction, Grant, JsonPage, OrderColumn as _, Page, PageRequest,
 };
 use crate::rows::{ContactRow, RowTenancy};
 use crate::{Store, document_id};
@@ -203,6 +204,31 @@ fn statement<'q>(
     Ok(store.paged_statement::<ContactRow>("contacts", w, &terms, limit, offset))
 }
 
+/// `contacts` as a [`Resource`].
+pub(crate) struct Contacts;
+
+impl Resource for Contacts {
+    type Query = ContactsQuery;
+    type Row = ContactRow;
+
+    fn page(query: &ContactsQuery) -> PageRequest {
+        query.page
+    }
+
+    async fn paged(
+        store: &Store,
+        grant: &Grant,
+        query: &ContactsQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
+        let (ws, integrations) = store.authorize(grant, &query.scope).await?;
+        let modes = store
+            .side_modes(TAGS, ws, tag_filter(&query.filter))
+            .await?;
+        let paged = statement(store, query, ws, integrations.as_deref(), &modes)?;
+        Ok(paged.into_owned())
+    }
+}
+
 impl Store {
     /// One page of contacts of a granted workspace.
     pub async fn contacts(
@@ -210,8 +236,7 @@ impl Store {
         grant: &Grant,
         query: &ContactsQuery,
     ) -> Result<Page<ContactRow>, StoreError> {
-        let paged = self.contacts_paged(grant, query).await?;
-        self.fetch_page(&paged, query.page).await
+        self.page::<Contacts>(grant, query).await
     }
 
     /// [`Store::contacts`] as JSON: what the data API serves.
@@ -220,8 +245,7 @@ impl Store {
         grant: &Grant,
         query: &ContactsQuery,
     ) -> Result<JsonPage, StoreError> {
-        let paged = self.contacts_paged(grant, query).await?;
-        self.fetch_page_json::<ContactRow>(&paged, query.page).await
+        self.page_json::<Contacts>(grant, query).await
     }
 
     /// The plan the database chooses for a contacts query.
@@ -230,18 +254,6 @@ impl Store {
         grant: &Grant,
         query: &ContactsQuery,
     ) -> Result<String, StoreError> {
-        let paged = self.contacts_paged(grant, query).await?;
-        self.explain(&paged).await
-    }
-
-    async fn contacts_paged(
-        &self,
-        grant: &Grant,
-        query: &ContactsQuery,
-    ) -> Result<PagedQuery<'static>, StoreError> {
-        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        let modes = self.side_modes(TAGS, ws, tag_filter(&query.filter)).await?;
-        let paged = statement(self, query, ws, integrations.as_deref(), &modes)?;
-        Ok(paged.into_owned())
+        self.page_plan::<Contacts>(grant, query).await
     }
 }

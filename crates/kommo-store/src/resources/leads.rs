@@ -1,12 +1,15 @@
 //! Leads (`GET /v1/kommo/leads`): the `leads` table's columns, the order columns, the page
 //! row, the filters as a page statement, and the store's reads of them.
 
+use super::Resource;
 use super::filter::{Side, SideMode, Where, check_page, order_terms};
 use super::{bind_tenancy, opt, tags};
 use crate::db::Arg;
 use crate::error::StoreError;
 use crate::paging::PagedQuery;
-use crate::query::{Direction, Grant, JsonPage, LeadFilter, LeadsQuery, OrderColumn as _, Page};
+use crate::query::{
+    Direction, Grant, JsonPage, LeadFilter, LeadsQuery, OrderColumn as _, Page, PageRequest,
+};
 use crate::rows::{LeadRow, RowTenancy};
 use crate::{Store, document_id};
 
@@ -190,6 +193,31 @@ fn statement<'q>(
     Ok(store.paged_statement::<LeadRow>("leads", w, &terms, limit, offset))
 }
 
+/// `leads` as a [`Resource`].
+pub(crate) struct Leads;
+
+impl Resource for Leads {
+    type Query = LeadsQuery;
+    type Row = LeadRow;
+
+    fn page(query: &LeadsQuery) -> PageRequest {
+        query.page
+    }
+
+    async fn paged(
+        store: &Store,
+        grant: &Grant,
+        query: &LeadsQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
+        let (ws, integrations) = store.authorize(grant, &query.scope).await?;
+        let modes = store
+            .side_modes(TAGS, ws, tag_filter(&query.filter))
+            .await?;
+        let paged = statement(store, query, ws, integrations.as_deref(), &modes)?;
+        Ok(paged.into_owned())
+    }
+}
+
 impl Store {
     /// One page of leads of a granted workspace.
     pub async fn leads(
@@ -197,8 +225,7 @@ impl Store {
         grant: &Grant,
         query: &LeadsQuery,
     ) -> Result<Page<LeadRow>, StoreError> {
-        let paged = self.leads_paged(grant, query).await?;
-        self.fetch_page(&paged, query.page).await
+        self.page::<Leads>(grant, query).await
     }
 
     /// [`Store::leads`] as JSON: what the data API serves.
@@ -207,8 +234,7 @@ impl Store {
         grant: &Grant,
         query: &LeadsQuery,
     ) -> Result<JsonPage, StoreError> {
-        let paged = self.leads_paged(grant, query).await?;
-        self.fetch_page_json::<LeadRow>(&paged, query.page).await
+        self.page_json::<Leads>(grant, query).await
     }
 
     /// The plan the database chooses for a leads query (SQLite's `EXPLAIN QUERY PLAN`,
@@ -218,18 +244,6 @@ impl Store {
         grant: &Grant,
         query: &LeadsQuery,
     ) -> Result<String, StoreError> {
-        let paged = self.leads_paged(grant, query).await?;
-        self.explain(&paged).await
-    }
-
-    async fn leads_paged(
-        &self,
-        grant: &Grant,
-        query: &LeadsQuery,
-    ) -> Result<PagedQuery<'static>, StoreError> {
-        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        let modes = self.side_modes(TAGS, ws, tag_filter(&query.filter)).await?;
-        let paged = statement(self, query, ws, integrations.as_deref(), &modes)?;
-        Ok(paged.into_owned())
+        self.page_plan::<Leads>(grant, query).await
     }
 }

@@ -8,9 +8,10 @@
 //! - its page row, from `page_row!`: the columns a page selects, the SQLite decoder and the
 //!   JSON writer, from one field list;
 //! - `statement`: its filters as the page statement for either database (a `PagedQuery`);
-//! - its `Store` reads, each taking the caller's `Grant`: `<resource>` (decoded rows),
-//!   `<resource>_json` (what the API serves), and for leads and contacts
-//!   `explain_<resource>`.
+//! - its [`Resource`] implementation (how a query becomes its statement, after the grant
+//!   check), and its public `Store` reads through it, each taking the caller's `Grant`:
+//!   `<resource>` (decoded rows), `<resource>_json` (what the API serves), and for leads and
+//!   contacts `explain_<resource>`.
 //!
 //! Adding a resource is adding such a file, its row type in `rows`, its filter and query in
 //! `query`, and its tables in the migrations.
@@ -140,6 +141,23 @@ pub(crate) trait PageRow: crate::json::WriteJson + Send + 'static {
         Self: Sized;
 }
 
+/// A served resource, for the reads every resource has (`Store::page`, `page_json`,
+/// `page_plan`): its query and row types, and how a query becomes its page statement.
+pub(crate) trait Resource {
+    type Query: Sync;
+    type Row: Record + PageRow + serde::Serialize;
+
+    /// The page a query asks for.
+    fn page(query: &Self::Query) -> PageRequest;
+
+    /// The query's page statement, once the caller's grant allows it.
+    fn paged(
+        store: &Store,
+        grant: &Grant,
+        query: &Self::Query,
+    ) -> impl Future<Output = Result<PagedQuery<'static>, StoreError>> + Send;
+}
+
 /// Binds the tenancy columns every table starts with: `organization_id`, `workspace_id`,
 /// `ws`, `integration_id`.
 pub(crate) fn bind_tenancy<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64) {
@@ -218,23 +236,26 @@ impl Store {
         }
     }
 
-    /// One page, decoded.
-    pub(crate) async fn fetch_page<T: Record + PageRow>(
+    /// One page of a resource, decoded.
+    pub(crate) async fn page<R: Resource>(
         &self,
-        query: &PagedQuery<'_>,
-        page: PageRequest,
-    ) -> Result<Page<T>, StoreError> {
-        let rows: Vec<T> = self.db().fetch_page(query).await?;
-        Ok(filter::into_page(rows, page))
+        grant: &Grant,
+        query: &R::Query,
+    ) -> Result<Page<R::Row>, StoreError> {
+        let paged = R::paged(self, grant, query).await?;
+        let rows: Vec<R::Row> = self.db().fetch_page(&paged).await?;
+        Ok(filter::into_page(rows, R::page(query)))
     }
 
-    /// One page, as JSON.
-    pub(crate) async fn fetch_page_json<T: Record + PageRow + serde::Serialize>(
+    /// One page of a resource, as JSON.
+    pub(crate) async fn page_json<R: Resource>(
         &self,
-        query: &PagedQuery<'_>,
-        page: PageRequest,
+        grant: &Grant,
+        query: &R::Query,
     ) -> Result<JsonPage, StoreError> {
-        let (rows, has_next_page) = self.db().fetch_page_json::<T>(query).await?;
+        let paged = R::paged(self, grant, query).await?;
+        let (rows, has_next_page) = self.db().fetch_page_json::<R::Row>(&paged).await?;
+        let page = R::page(query);
         Ok(JsonPage {
             rows,
             page: page.page,
@@ -244,9 +265,19 @@ impl Store {
         })
     }
 
+    /// The database's plan for a resource's page.
+    pub(crate) async fn page_plan<R: Resource>(
+        &self,
+        grant: &Grant,
+        query: &R::Query,
+    ) -> Result<String, StoreError> {
+        let paged = R::paged(self, grant, query).await?;
+        self.explain(&paged).await
+    }
+
     /// The database's plan for a page statement (SQLite's `EXPLAIN QUERY PLAN`, Postgres's
     /// `EXPLAIN`), for checking which indexes serve it.
-    pub(crate) async fn explain(&self, paged: &PagedQuery<'_>) -> Result<String, StoreError> {
+    async fn explain(&self, paged: &PagedQuery<'_>) -> Result<String, StoreError> {
         let sql = paged.offset_statement(false);
         let args = paged.offset_args();
         let lines: Vec<String> = match self.backend() {

@@ -1,12 +1,15 @@
 //! Pipelines and their statuses (`GET /v1/kommo/pipelines`): the `pipelines` table's columns,
 //! the order columns, the page row, the filters as a page statement, and the store's reads.
 
+use super::Resource;
 use super::bind_tenancy;
 use super::filter::{Where, check_page, order_terms};
 use crate::db::Arg;
 use crate::error::StoreError;
 use crate::paging::PagedQuery;
-use crate::query::{Direction, Grant, JsonPage, OrderColumn as _, Page, PipelinesQuery};
+use crate::query::{
+    Direction, Grant, JsonPage, OrderColumn as _, Page, PageRequest, PipelinesQuery,
+};
 use crate::rows::{PipelineRow, RowTenancy};
 use crate::{Store, document_id};
 
@@ -128,6 +131,28 @@ fn statement<'q>(
     store.paged_statement::<PipelineRow>("pipelines", w, &terms, limit, offset)
 }
 
+/// `pipelines` as a [`Resource`].
+pub(crate) struct Pipelines;
+
+impl Resource for Pipelines {
+    type Query = PipelinesQuery;
+    type Row = PipelineRow;
+
+    fn page(query: &PipelinesQuery) -> PageRequest {
+        query.page
+    }
+
+    async fn paged(
+        store: &Store,
+        grant: &Grant,
+        query: &PipelinesQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
+        let page = check_page(query.page)?;
+        let (ws, integrations) = store.authorize(grant, &query.scope).await?;
+        Ok(statement(store, query, ws, integrations.as_deref(), page).into_owned())
+    }
+}
+
 impl Store {
     /// One page of (pipeline, status) rows of a granted workspace.
     pub async fn pipelines(
@@ -135,8 +160,7 @@ impl Store {
         grant: &Grant,
         query: &PipelinesQuery,
     ) -> Result<Page<PipelineRow>, StoreError> {
-        let paged = self.pipelines_paged(grant, query).await?;
-        self.fetch_page(&paged, query.page).await
+        self.page::<Pipelines>(grant, query).await
     }
 
     /// [`Store::pipelines`] as JSON: what the data API serves.
@@ -145,18 +169,6 @@ impl Store {
         grant: &Grant,
         query: &PipelinesQuery,
     ) -> Result<JsonPage, StoreError> {
-        let paged = self.pipelines_paged(grant, query).await?;
-        self.fetch_page_json::<PipelineRow>(&paged, query.page)
-            .await
-    }
-
-    async fn pipelines_paged(
-        &self,
-        grant: &Grant,
-        query: &PipelinesQuery,
-    ) -> Result<PagedQuery<'static>, StoreError> {
-        let page = check_page(query.page)?;
-        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        Ok(statement(self, query, ws, integrations.as_deref(), page).into_owned())
+        self.page_json::<Pipelines>(grant, query).await
     }
 }

@@ -1,13 +1,14 @@
 //! Users (`GET /v1/kommo/users`): the `users` table's columns, the order columns, the page
 //! row, the filters as a page statement, and the store's reads of them.
 
+use super::Resource;
 use super::filter::{Where, check_page, order_terms};
 use super::{bind_tenancy, opt};
 use crate::db::Arg;
 use crate::error::StoreError;
 use crate::normalize;
 use crate::paging::PagedQuery;
-use crate::query::{Direction, Grant, JsonPage, OrderColumn as _, Page, UsersQuery};
+use crate::query::{Direction, Grant, JsonPage, OrderColumn as _, Page, PageRequest, UsersQuery};
 use crate::rows::{RowTenancy, UserRow};
 use crate::{Store, document_id};
 
@@ -119,6 +120,28 @@ fn statement<'q>(
     store.paged_statement::<UserRow>("users", w, &terms, limit, offset)
 }
 
+/// `users` as a [`Resource`].
+pub(crate) struct Users;
+
+impl Resource for Users {
+    type Query = UsersQuery;
+    type Row = UserRow;
+
+    fn page(query: &UsersQuery) -> PageRequest {
+        query.page
+    }
+
+    async fn paged(
+        store: &Store,
+        grant: &Grant,
+        query: &UsersQuery,
+    ) -> Result<PagedQuery<'static>, StoreError> {
+        let page = check_page(query.page)?;
+        let (ws, integrations) = store.authorize(grant, &query.scope).await?;
+        Ok(statement(store, query, ws, integrations.as_deref(), page).into_owned())
+    }
+}
+
 impl Store {
     /// One page of users of a granted workspace.
     pub async fn users(
@@ -126,8 +149,7 @@ impl Store {
         grant: &Grant,
         query: &UsersQuery,
     ) -> Result<Page<UserRow>, StoreError> {
-        let paged = self.users_paged(grant, query).await?;
-        self.fetch_page(&paged, query.page).await
+        self.page::<Users>(grant, query).await
     }
 
     /// [`Store::users`] as JSON: what the data API serves.
@@ -136,17 +158,6 @@ impl Store {
         grant: &Grant,
         query: &UsersQuery,
     ) -> Result<JsonPage, StoreError> {
-        let paged = self.users_paged(grant, query).await?;
-        self.fetch_page_json::<UserRow>(&paged, query.page).await
-    }
-
-    async fn users_paged(
-        &self,
-        grant: &Grant,
-        query: &UsersQuery,
-    ) -> Result<PagedQuery<'static>, StoreError> {
-        let page = check_page(query.page)?;
-        let (ws, integrations) = self.authorize(grant, &query.scope).await?;
-        Ok(statement(self, query, ws, integrations.as_deref(), page).into_owned())
+        self.page_json::<Users>(grant, query).await
     }
 }

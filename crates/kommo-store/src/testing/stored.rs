@@ -38,14 +38,10 @@ impl Store {
                 vec![Arg::str(integration_id)],
             )
             .await?;
-        let mut tags = tags.into_iter().peekable();
-        for row in &mut rows {
-            while let Some(tag) = tags.next_if(|t| t.parent <= row.lead_id) {
-                if tag.parent == row.lead_id {
-                    row.tag_list.push(tag.into_tag());
-                }
-            }
-        }
+        let (id, parent) = (|r: &LeadRow| r.lead_id, |t: &SideTag| t.parent);
+        attach(&mut rows, tags, id, parent, |r, t| {
+            r.tag_list.push(t.into_tag())
+        });
         Ok(rows)
     }
 
@@ -96,35 +92,22 @@ impl Store {
                 args(),
             )
             .await?;
-        let (mut tags, mut emails, mut phones, mut links) = (
-            tags.into_iter().peekable(),
-            emails.into_iter().peekable(),
-            phones.into_iter().peekable(),
-            links.into_iter().peekable(),
-        );
-        for row in &mut rows {
-            let id = row.contact_id;
-            while let Some(t) = tags.next_if(|t| t.parent <= id) {
-                if t.parent == id {
-                    row.tag_list.push(t.into_tag());
-                }
-            }
-            while let Some(e) = emails.next_if(|e| e.parent <= id) {
-                if e.parent == id {
-                    row.email_list.push(e.value);
-                }
-            }
-            while let Some(p) = phones.next_if(|p| p.parent <= id) {
-                if p.parent == id {
-                    row.phone_list.push(p.value);
-                }
-            }
-            while let Some(l) = links.next_if(|l| l.parent <= id) {
-                if l.parent == id {
-                    row.lead_id_list.push(l.value);
-                }
-            }
-        }
+        let id = |r: &ContactRow| r.contact_id;
+        let tag = |t: &SideTag| t.parent;
+        let text = |s: &SideText| s.parent;
+        attach(&mut rows, tags, id, tag, |r, t| {
+            r.tag_list.push(t.into_tag())
+        });
+        attach(&mut rows, emails, id, text, |r, e| {
+            r.email_list.push(e.value)
+        });
+        attach(&mut rows, phones, id, text, |r, p| {
+            r.phone_list.push(p.value)
+        });
+        let link = |s: &SideInt| s.parent;
+        attach(&mut rows, links, id, link, |r, l| {
+            r.lead_id_list.push(l.value)
+        });
         Ok(rows)
     }
 
@@ -153,6 +136,26 @@ impl Store {
             .db()
             .fetch_all(&sql, vec![Arg::str(integration_id)])
             .await?)
+    }
+}
+
+/// Hands each side row to its parent row: `rows` (by `id`) and `side` (by `parent`) are
+/// both sorted by the parent's Kommo id; side rows of no listed parent are dropped.
+fn attach<R, S>(
+    rows: &mut [R],
+    side: Vec<S>,
+    id: impl Fn(&R) -> i64,
+    parent: impl Fn(&S) -> i64,
+    mut add: impl FnMut(&mut R, S),
+) {
+    let mut side = side.into_iter().peekable();
+    for row in rows {
+        let id = id(row);
+        while let Some(s) = side.next_if(|s| parent(s) <= id) {
+            if parent(&s) == id {
+                add(row, s);
+            }
+        }
     }
 }
 
