@@ -5,7 +5,9 @@
 //! rows makes the database step over 49,900 index entries (milliseconds each time). A reader
 //! that remembers the sort key of the first row of pages it has served, for data that has not
 //! changed since, can answer the same page, or the next one of a crawl, by a keyset seek.
-//! The result is the same rows OFFSET gives; only the work differs.
+//! The result is the same rows OFFSET gives; only the work differs. [`PageStarts`] is that
+//! memory, driver-neutral; each page reader (`sqlite_read`, `pg_read`) keeps one under its own
+//! rule for when the data is unchanged.
 
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};

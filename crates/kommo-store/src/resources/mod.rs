@@ -2,7 +2,8 @@
 //!
 //! A resource module (`leads`, `contacts`, `pipelines`, `users`) holds, in this order:
 //! - `COLUMNS`, its table's stored columns, and `bind`, which binds a row's values in that
-//!   order (the sync writes of `write` use both, so the two cannot drift apart);
+//!   order, side by side (the sync writes of `write` use both; a count that differs fails
+//!   every write);
 //! - its order enum, from `order_columns!`: the one place the column names `orderBy` accepts
 //!   are spelled (the API's parameter table and OpenAPI derive them);
 //! - its page row, from `page_row!`: the columns a page selects, the SQLite decoder and the
