@@ -5,18 +5,14 @@
 //! A failure here does not undo the write (Kommo already has it): the action still succeeds
 //! and says in its `error` note that the local copy lags until the next sync.
 
-use kommo::{ContactWith, LeadWith, ListQuery};
+use kommo::ListQuery;
 use kommo_model::{Contact, Lead, Pipeline};
 use kommo_sync::dictionaries::kinds;
-use kommo_sync::{Dictionaries, FlattenContext, contact_row, lead_row, pipeline_rows};
+use kommo_sync::{
+    CONTACT_WITH, Dictionaries, FlattenContext, LEAD_WITH, contact_row, lead_row, pipeline_rows,
+};
 
 use crate::context::{ActionContext, Mirror};
-
-/// The `with` values a sync reads leads with, so a written-through row equals a synced one.
-pub(crate) const LEAD_WITH: [LeadWith; 3] =
-    [LeadWith::Contacts, LeadWith::LossReason, LeadWith::SourceId];
-/// The `with` values a sync reads contacts with.
-pub(crate) const CONTACT_WITH: [ContactWith; 1] = [ContactWith::Leads];
 
 /// Kommo's largest page, also the most ids one filter takes here.
 const CHUNK: usize = 250;

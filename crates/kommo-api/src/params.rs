@@ -7,8 +7,8 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use kommo_store::query::{
     ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, LeadFilter, LeadOrder,
-    LeadsQuery, PageRequest, PipelineFilter, PipelineOrder, PipelinesQuery, Scope, TimeRange,
-    UserFilter, UserOrder, UsersQuery,
+    LeadsQuery, OrderColumn, PageRequest, PipelineFilter, PipelineOrder, PipelinesQuery, Scope,
+    TimeRange, UserFilter, UserOrder, UsersQuery,
 };
 
 use crate::error::{ApiError, InvalidParam};
@@ -55,7 +55,8 @@ pub enum Kind {
     Page,
     /// Rows a page, 1 to 5000.
     Limit,
-    /// A column of the resource to order by.
+    /// A column of the resource to order by: the names its store order enum accepts
+    /// ([`OrderColumn::COLUMNS`]).
     OrderBy(&'static [&'static str]),
     /// `asc` or `desc`.
     Direction,
@@ -168,19 +169,6 @@ const IS_DELETED: ParamSpec = spec(
     "`false` (default): live rows only; `true`: only rows deleted in Kommo; `any`: both.",
 );
 
-/// Order columns of `/leads`, as row field names.
-pub const LEAD_ORDERS: &[&str] = &[
-    "created_at",
-    "updated_at",
-    "closed_at",
-    "closest_task_at",
-    "inserted_at",
-    "lead_id",
-    "status_id",
-    "pipeline_id",
-    "responsible_user_id",
-];
-
 /// Accepted parameters of `GET /v1/kommo/leads`.
 pub const LEADS: &[ParamSpec] = &[
     WORKSPACE_ID,
@@ -233,21 +221,10 @@ pub const LEADS: &[ParamSpec] = &[
     LIMIT,
     spec(
         "orderBy",
-        Kind::OrderBy(LEAD_ORDERS),
+        Kind::OrderBy(LeadOrder::COLUMNS),
         "Sort column; ties are broken by `lead_id`. Default: `created_at` desc, then `lead_id` desc.",
     ),
     ORDER_DIRECTION,
-];
-
-/// Order columns of `/contacts`.
-pub const CONTACT_ORDERS: &[&str] = &[
-    "created_at",
-    "updated_at",
-    "closest_task_at",
-    "inserted_at",
-    "contact_id",
-    "responsible_user_id",
-    "company_id",
 ];
 
 /// Accepted parameters of `GET /v1/kommo/contacts`.
@@ -301,19 +278,10 @@ pub const CONTACTS: &[ParamSpec] = &[
     LIMIT,
     spec(
         "orderBy",
-        Kind::OrderBy(CONTACT_ORDERS),
+        Kind::OrderBy(ContactOrder::COLUMNS),
         "Sort column; ties are broken by `contact_id`. Default: `created_at` desc, then `contact_id` desc.",
     ),
     ORDER_DIRECTION,
-];
-
-/// Order columns of `/pipelines`.
-pub const PIPELINE_ORDERS: &[&str] = &[
-    "pipeline_sort",
-    "pipeline_id",
-    "sort",
-    "status_id",
-    "inserted_at",
 ];
 
 /// Accepted parameters of `GET /v1/kommo/pipelines`.
@@ -340,15 +308,12 @@ pub const PIPELINES: &[ParamSpec] = &[
     LIMIT,
     spec(
         "orderBy",
-        Kind::OrderBy(PIPELINE_ORDERS),
+        Kind::OrderBy(PipelineOrder::COLUMNS),
         "Sort column; ties are broken by pipeline id, then status id. \
          Default: `pipeline_sort`, `pipeline_id`, `sort`, `status_id`, all ascending.",
     ),
     ORDER_DIRECTION,
 ];
-
-/// Order columns of `/users`.
-pub const USER_ORDERS: &[&str] = &["user_id", "group_id", "role_id", "inserted_at"];
 
 /// Accepted parameters of `GET /v1/kommo/users`.
 pub const USERS: &[ParamSpec] = &[
@@ -377,7 +342,7 @@ pub const USERS: &[ParamSpec] = &[
     LIMIT,
     spec(
         "orderBy",
-        Kind::OrderBy(USER_ORDERS),
+        Kind::OrderBy(UserOrder::COLUMNS),
         "Sort column; ties are broken by `user_id`. Default: `user_id` asc.",
     ),
     ORDER_DIRECTION,
@@ -404,18 +369,7 @@ pub fn leads(query: Option<&str>) -> Result<LeadsQuery, ApiError> {
         closed: p.range("closedStart", "closedEnd"),
         deleted: p.deleted("isDeleted"),
     };
-    let order = p.order(LeadOrder::CreatedAt, Direction::Desc, |name| match name {
-        "created_at" => Some(LeadOrder::CreatedAt),
-        "updated_at" => Some(LeadOrder::UpdatedAt),
-        "closed_at" => Some(LeadOrder::ClosedAt),
-        "closest_task_at" => Some(LeadOrder::ClosestTaskAt),
-        "inserted_at" => Some(LeadOrder::InsertedAt),
-        "lead_id" => Some(LeadOrder::LeadId),
-        "status_id" => Some(LeadOrder::StatusId),
-        "pipeline_id" => Some(LeadOrder::PipelineId),
-        "responsible_user_id" => Some(LeadOrder::ResponsibleUserId),
-        _ => None,
-    });
+    let order = p.order::<LeadOrder>();
     let query = LeadsQuery {
         scope: p.scope(),
         filter,
@@ -446,20 +400,7 @@ pub fn contacts(query: Option<&str>) -> Result<ContactsQuery, ApiError> {
         last_modified: p.range("lastModifiedStart", "lastModifiedEnd"),
         deleted: p.deleted("isDeleted"),
     };
-    let order = p.order(
-        ContactOrder::CreatedAt,
-        Direction::Desc,
-        |name| match name {
-            "created_at" => Some(ContactOrder::CreatedAt),
-            "updated_at" => Some(ContactOrder::UpdatedAt),
-            "closest_task_at" => Some(ContactOrder::ClosestTaskAt),
-            "inserted_at" => Some(ContactOrder::InsertedAt),
-            "contact_id" => Some(ContactOrder::ContactId),
-            "responsible_user_id" => Some(ContactOrder::ResponsibleUserId),
-            "company_id" => Some(ContactOrder::CompanyId),
-            _ => None,
-        },
-    );
+    let order = p.order::<ContactOrder>();
     let query = ContactsQuery {
         scope: p.scope(),
         filter,
@@ -481,18 +422,7 @@ pub fn pipelines(query: Option<&str>) -> Result<PipelinesQuery, ApiError> {
         color: p.text("color"),
         status_type: p.integer("type"),
     };
-    let order = p.order(
-        PipelineOrder::PipelineSort,
-        Direction::Asc,
-        |name| match name {
-            "pipeline_sort" => Some(PipelineOrder::PipelineSort),
-            "pipeline_id" => Some(PipelineOrder::PipelineId),
-            "sort" => Some(PipelineOrder::Sort),
-            "status_id" => Some(PipelineOrder::StatusId),
-            "inserted_at" => Some(PipelineOrder::InsertedAt),
-            _ => None,
-        },
-    );
+    let order = p.order::<PipelineOrder>();
     let query = PipelinesQuery {
         scope: p.scope(),
         filter,
@@ -513,13 +443,7 @@ pub fn users(query: Option<&str>) -> Result<UsersQuery, ApiError> {
         is_active: p.boolean("isActive"),
         is_admin: p.boolean("isAdmin"),
     };
-    let order = p.order(UserOrder::UserId, Direction::Asc, |name| match name {
-        "user_id" => Some(UserOrder::UserId),
-        "group_id" => Some(UserOrder::GroupId),
-        "role_id" => Some(UserOrder::RoleId),
-        "inserted_at" => Some(UserOrder::InsertedAt),
-        _ => None,
-    });
+    let order = p.order::<UserOrder>();
     let query = UsersQuery {
         scope: p.scope(),
         filter,
@@ -535,6 +459,8 @@ struct Params {
     /// (spec, value, consumed by a getter)
     values: Vec<(&'static ParamSpec, String, bool)>,
     errors: Vec<InvalidParam>,
+    /// A name a getter asked for that the table lacks (a bug in the parser).
+    unlisted: Option<&'static str>,
 }
 
 impl Params {
@@ -593,22 +519,27 @@ impl Params {
                 table,
                 values,
                 errors,
+                unlisted: None,
             })
         } else {
             Err(ApiError::bad_request(errors))
         }
     }
 
-    /// The value of a parameter, marking it consumed.
+    /// The value of a parameter, marking it consumed. A name its table lacks could never be
+    /// sent (unknown names are 400s), so reading one is the parser's mistake: `finish` turns
+    /// it into a 500, and `every_name_a_parser_reads_is_in_its_table` fails on it.
     fn take(&mut self, name: &'static str) -> Option<(&'static ParamSpec, String)> {
-        debug_assert!(
-            self.table.iter().any(|spec| spec.name == name),
-            "{name} is not in the table"
-        );
-        let entry = self
+        let Some(entry) = self
             .values
             .iter_mut()
-            .find(|(spec, _, _)| spec.name == name)?;
+            .find(|(spec, _, _)| spec.name == name)
+        else {
+            if self.unlisted.is_none() && !self.table.iter().any(|spec| spec.name == name) {
+                self.unlisted = Some(name);
+            }
+            return None;
+        };
         entry.2 = true;
         Some((entry.0, entry.1.clone()))
     }
@@ -846,12 +777,10 @@ impl Params {
         PageRequest { page, limit }
     }
 
-    fn order<T: Copy>(
-        &mut self,
-        default_column: T,
-        default_direction: Direction,
-        column: impl Fn(&str) -> Option<T>,
-    ) -> Option<(T, Direction)> {
+    /// `orderBy` and `orderDirection`, as one of the columns `T` accepts; `orderDirection`
+    /// alone turns the default order's first column.
+    fn order<T: OrderColumn>(&mut self) -> Option<(T, Direction)> {
+        let (default_column, default_direction) = T::DEFAULT;
         let order_by = self.take("orderBy");
         let direction = self.take("orderDirection");
         let direction = match direction {
@@ -869,15 +798,13 @@ impl Params {
             },
         };
         match order_by {
-            Some((spec, value)) => {
-                let Kind::OrderBy(names) = spec.kind else {
-                    return None;
-                };
+            Some((_, value)) => {
+                let names = T::COLUMNS;
                 let wanted = normalise_column(&value);
                 match names
                     .iter()
                     .find(|name| normalise_column(name) == wanted)
-                    .and_then(|name| column(name))
+                    .and_then(|name| T::from_column(name))
                 {
                     Some(col) => Some((col, direction.unwrap_or(default_direction))),
                     None => {
@@ -904,6 +831,9 @@ impl Params {
             let cause = UnreadParameter(spec.name);
             return Err(ApiError::internal(&cause));
         }
+        if let Some(name) = self.unlisted {
+            return Err(ApiError::internal(&UnlistedParameter(name)));
+        }
         if self.errors.is_empty() {
             Ok(value)
         } else {
@@ -915,6 +845,10 @@ impl Params {
 #[derive(Debug, thiserror::Error)]
 #[error("the accepted parameter {0} was not read by its resource's parser")]
 struct UnreadParameter(&'static str);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the parser read {0}, which its resource's parameter table does not list")]
+struct UnlistedParameter(&'static str);
 
 /// `createdAt`, `created_at` and `CREATED_AT` all name the same column.
 fn normalise_column(name: &str) -> String {
@@ -1334,5 +1268,23 @@ mod tests {
         contacts(Some(&all(CONTACTS))).unwrap();
         pipelines(Some(&all(PIPELINES))).unwrap();
         users(Some(&all(USERS))).unwrap();
+    }
+
+    /// The other direction: every name a parser reads is in its table (a parser reads every
+    /// name it knows on each request, given or not, and a name outside its table is a 500).
+    #[test]
+    fn every_name_a_parser_reads_is_in_its_table() {
+        let only_the_workspace = Some("workspaceId=w");
+        leads(only_the_workspace).unwrap();
+        contacts(only_the_workspace).unwrap();
+        pipelines(only_the_workspace).unwrap();
+        users(only_the_workspace).unwrap();
+        let mut p = Params::parse(only_the_workspace, USERS).unwrap();
+        assert_eq!(p.ids("leadId"), Vec::<i64>::new());
+        let error = p.finish(()).unwrap_err();
+        assert!(
+            matches!(error, ApiError::Internal { .. }),
+            "a name outside the table is the parser's mistake: {error:?}"
+        );
     }
 }

@@ -11,7 +11,8 @@ use sqlx::{Arguments as _, AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction
 use crate::error::StoreError;
 use crate::paging::PagedQuery;
 use crate::pg_read::PgPages;
-use crate::sqlite_read::{PageRow, SqliteReaders};
+use crate::resources::PageRow;
+use crate::sqlite_read::SqliteReaders;
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,7 +48,40 @@ pub(crate) trait WriteJson {
 }
 
 /// JSON bytes a row takes, about (leads: 1.2-1.5 kB), so a page's buffer grows rarely.
-pub(crate) const JSON_ROW_BYTES: usize = 1_024;
+const JSON_ROW_BYTES: usize = 1_024;
+
+/// A page as the text of a JSON array, written row by row from result rows of either
+/// database.
+#[derive(Debug)]
+pub(crate) struct JsonArray {
+    bytes: Vec<u8>,
+    rows: usize,
+}
+
+impl JsonArray {
+    /// An empty array with room for about `rows` rows.
+    pub(crate) fn with_rows(rows: usize) -> Self {
+        let mut bytes = Vec::with_capacity(rows.saturating_mul(JSON_ROW_BYTES).saturating_add(2));
+        bytes.push(b'[');
+        JsonArray { bytes, rows: 0 }
+    }
+
+    /// Writes `row` as the next element, a `T`.
+    pub(crate) fn push<T: WriteJson, R: Cells>(&mut self, row: &R) -> Result<(), R::Error> {
+        if self.rows > 0 {
+            self.bytes.push(b',');
+        }
+        T::write_json(row, &mut self.bytes)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// The finished text.
+    pub(crate) fn finish(mut self) -> Vec<u8> {
+        self.bytes.push(b']');
+        self.bytes
+    }
+}
 
 /// Writes the column at `*at` as the value of `key`, after a comma unless it is the first,
 /// and moves `*at` on.

@@ -3,7 +3,14 @@
 //! [`Store`] is the whole interface: tenancy and credentials, the sync engine's writes
 //! (each call one transaction, checkpoints committed with the rows they cover), leases for
 //! workers, and the data API's reads, which enforce the caller's [`query::Grant`] here.
+//!
+//! Where things are: `resources/` has one module per served resource (its columns, order
+//! columns, page row, statement and reads); `paging` and `json` are the driver-neutral halves
+//! of a page read, `sqlite_read` and `pg_read` the drivers' halves; `write` the sync writes,
+//! `tenancy` and `lease` the store's own records, `operator` the operator-level counts.
+//! Test and benchmark helpers are behind the `testing` and `bench` features.
 
+#[cfg(feature = "bench")]
 pub mod bench;
 mod db;
 mod error;
@@ -12,13 +19,16 @@ mod json;
 mod keys;
 mod lease;
 mod model;
+mod normalize;
+mod operator;
 mod paging;
 mod pg_read;
 pub mod query;
-mod read;
+mod resources;
 pub mod rows;
 mod sqlite_read;
 mod tenancy;
+#[cfg(any(test, feature = "testing", feature = "bench"))]
 pub mod testing;
 mod wal;
 mod write;
@@ -67,8 +77,8 @@ struct Inner {
     /// Workspace id -> its integer key. Keys never change once assigned (workspaces are
     /// never deleted), so a cached key is never stale.
     workspace_keys: std::sync::RwLock<std::collections::HashMap<String, i64>>,
-    /// How side-table filters were joined lately (see `read::SideModes`).
-    side_modes: read::SideModes,
+    /// How tag filters were joined lately (see `resources::tags::SideModes`).
+    side_modes: resources::tags::SideModes,
 }
 
 impl std::fmt::Debug for Store {

@@ -5,7 +5,13 @@
 //! rows makes the database step over 49,900 index entries (milliseconds each time). A reader
 //! that remembers the sort key of the first row of pages it has served, for data that has not
 //! changed since, can answer the same page, or the next one of a crawl, by a keyset seek.
-//! The result is the same rows OFFSET gives; only the work differs.
+//! The result is the same rows OFFSET gives; only the work differs. [`PageStarts`] is that
+//! memory, driver-neutral; each page reader (`sqlite_read`, `pg_read`) keeps one under its own
+//! rule for when the data is unchanged.
+
+use std::borrow::Borrow;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::Hash;
 
 use crate::db::{Arg, Backend};
 use crate::query::Direction;
@@ -148,6 +154,63 @@ impl PagedQuery<'_> {
     }
 }
 
+/// Where served pages start, per query shape (its statement and arguments, without limit and
+/// offset): offset -> the sort key of the row there. Each page reader keeps these under its own
+/// rule for when they stay valid (SQLite: per connection, while its data version holds;
+/// Postgres: per pool, for one snapshot) and forgets them all when that rule says so, or when
+/// [`PageStarts::is_full`].
+#[derive(Debug)]
+pub(crate) struct PageStarts<S, K> {
+    known: HashMap<S, BTreeMap<i64, K>>,
+    remembered: usize,
+}
+
+impl<S, K> Default for PageStarts<S, K> {
+    fn default() -> Self {
+        PageStarts {
+            known: HashMap::new(),
+            remembered: 0,
+        }
+    }
+}
+
+impl<S: Hash + Eq, K: Clone> PageStarts<S, K> {
+    /// Page starts remembered before all are forgotten: a few hundred KiB to ~2 MiB at most,
+    /// depending on the key type.
+    const MAX: usize = 10_000;
+
+    /// Whether the memory is at its bound, to be forgotten before more is added.
+    pub(crate) fn is_full(&self) -> bool {
+        self.remembered >= Self::MAX
+    }
+
+    pub(crate) fn forget(&mut self) {
+        self.known.clear();
+        self.remembered = 0;
+    }
+
+    /// The nearest page start at or before `offset` of a query shape, and its key.
+    pub(crate) fn nearest<Q>(&self, shape: &Q, offset: i64) -> Option<(i64, K)>
+    where
+        S: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let (at, key) = self.known.get(shape)?.range(..=offset).next_back()?;
+        Some((*at, key.clone()))
+    }
+
+    /// Adds page starts (from [`page_starts`]) to the ones known for a query shape.
+    pub(crate) fn remember<'k>(&mut self, shape: S, starts: impl Iterator<Item = (i64, &'k K)>)
+    where
+        K: 'k,
+    {
+        let known = self.known.entry(shape).or_default();
+        self.remembered += starts
+            .filter(|(at, key)| known.insert(*at, (*key).clone()).is_none())
+            .count();
+    }
+}
+
 /// The page starts a read at `offset` saw, worth remembering: where this page starts (unless
 /// at 0: OFFSET 0 costs nothing) and where the next one starts, each with the sort key read
 /// there, if read and `usable` (a row-value comparison cannot start from a NULL).
@@ -162,16 +225,6 @@ pub(crate) fn page_starts<'k, K>(
         .into_iter()
         .filter_map(|(at, key)| Some((at, key.as_ref()?)))
         .filter(move |(at, key)| *at > 0 && usable(key))
-}
-
-/// Adds page starts to the ones known for a query shape; returns how many were new.
-pub(crate) fn insert_starts<'k, K: Clone + 'k>(
-    known: &mut std::collections::BTreeMap<i64, K>,
-    starts: impl Iterator<Item = (i64, &'k K)>,
-) -> usize {
-    starts
-        .filter(|(at, key)| known.insert(*at, (*key).clone()).is_none())
-        .count()
 }
 
 #[cfg(test)]

@@ -10,18 +10,13 @@
 //! starts a new snapshot, so the memory pays off between writes and costs one extra column
 //! otherwise.
 
-use std::collections::{BTreeMap, HashMap};
-
 use parking_lot::Mutex;
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, Decode, Postgres, Row as _, Type, ValueRef as _};
 
 use crate::db::{Arg, Record, pg_args, pg_placeholders};
-use crate::json::{Cell, Cells, JSON_ROW_BYTES, Kind, WriteJson};
-use crate::paging::{PagedQuery, insert_starts, page_starts};
-
-/// Boundaries remembered before all are forgotten (a few hundred KiB at most).
-const MAX_BOUNDARIES: usize = 10_000;
+use crate::json::{Cell, Cells, JsonArray, Kind, WriteJson};
+use crate::paging::{PageStarts, PagedQuery, page_starts};
 
 /// The boundary memory of one Postgres pool.
 #[derive(Debug, Default)]
@@ -33,10 +28,8 @@ pub(crate) struct PgPages {
 struct Memory {
     /// The snapshot (`pg_current_snapshot()::text`) every boundary below was read under.
     snapshot: String,
-    /// Per query shape (statement and arguments, without limit and offset): offset -> the
-    /// sort key of the row at that offset.
-    boundaries: HashMap<String, BTreeMap<i64, Vec<i64>>>,
-    remembered: usize,
+    /// Where served pages start, per query shape (statement and arguments, as text).
+    boundaries: PageStarts<String, Vec<i64>>,
     /// Pages answered from a boundary (for tests).
     keyset_pages: u64,
 }
@@ -69,16 +62,11 @@ impl PgPages {
     ) -> Result<(Vec<u8>, bool), sqlx::Error> {
         let rows = self.fetch_page_rows(pool, query).await?;
         let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        let mut json = Vec::with_capacity(rows.len().min(limit) * JSON_ROW_BYTES + 2);
-        json.push(b'[');
-        for (index, row) in rows.iter().take(limit).enumerate() {
-            if index > 0 {
-                json.push(b',');
-            }
-            T::write_json(row, &mut json)?;
+        let mut json = JsonArray::with_rows(rows.len().min(limit));
+        for row in rows.iter().take(limit) {
+            json.push::<T, _>(row)?;
         }
-        json.push(b']');
-        Ok((json, rows.len() > limit))
+        Ok((json.finish(), rows.len() > limit))
     }
 
     /// The page's rows as Postgres sent them: by keyset from a remembered boundary of the
@@ -120,8 +108,8 @@ impl PgPages {
     /// The nearest remembered boundary at or before `offset`, with its snapshot.
     fn start(&self, shape: &str, offset: i64) -> Option<(i64, Vec<i64>, String)> {
         let memory = self.memory.lock();
-        let (at, key) = memory.boundaries.get(shape)?.range(..=offset).next_back()?;
-        Some((*at, key.clone(), memory.snapshot.clone()))
+        let (at, key) = memory.boundaries.nearest(shape, offset)?;
+        Some((at, key, memory.snapshot.clone()))
     }
 
     /// Remembers where this page and the next one start (see `paging::page_starts`), under
@@ -142,13 +130,11 @@ impl PgPages {
             return;
         }
         let mut memory = self.memory.lock();
-        if memory.snapshot != *snapshot || memory.remembered >= MAX_BOUNDARIES {
-            memory.boundaries.clear();
-            memory.remembered = 0;
+        if memory.snapshot != *snapshot || memory.boundaries.is_full() {
+            memory.boundaries.forget();
             memory.snapshot.clone_from(snapshot);
         }
-        let added = insert_starts(memory.boundaries.entry(shape).or_default(), new);
-        memory.remembered += added;
+        memory.boundaries.remember(shape, new);
     }
 
     #[cfg(test)]

@@ -4,6 +4,11 @@
 
 use chrono::{DateTime, Utc};
 
+pub use crate::resources::contacts::ContactOrder;
+pub use crate::resources::leads::LeadOrder;
+pub use crate::resources::pipelines::PipelineOrder;
+pub use crate::resources::users::UserOrder;
+
 /// What a set of API credentials may read: one organization, some of its workspaces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
@@ -54,6 +59,21 @@ pub enum Direction {
     Desc,
 }
 
+/// The columns a listing can be ordered by, each resource's from one list in its module of
+/// the store: the names `orderBy` accepts (the API's parameter table and OpenAPI take them
+/// from here), each value's column, and the order without `orderBy`.
+pub trait OrderColumn: Copy + Sized + 'static {
+    /// Every column name, in the documented order.
+    const COLUMNS: &'static [&'static str];
+    /// The first column of the default order and its direction: what `orderDirection` alone
+    /// turns.
+    const DEFAULT: (Self, Direction);
+    /// The column this value orders by.
+    fn column(self) -> &'static str;
+    /// The value ordering by `name` (exactly as in [`OrderColumn::COLUMNS`]).
+    fn from_column(name: &str) -> Option<Self>;
+}
+
 /// A page request: `page` from 1, `limit` already clamped by the caller's rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
@@ -81,20 +101,6 @@ pub struct JsonPage {
     pub limit: u32,
     pub has_next_page: bool,
     pub has_previous_page: bool,
-}
-
-/// Columns a leads listing can be ordered by; ties are always broken by the lead id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LeadOrder {
-    CreatedAt,
-    UpdatedAt,
-    ClosedAt,
-    ClosestTaskAt,
-    InsertedAt,
-    LeadId,
-    StatusId,
-    PipelineId,
-    ResponsibleUserId,
 }
 
 /// Filters of `GET /v1/kommo/leads`. Id lists mean "any of"; empty means no filter.
@@ -130,18 +136,6 @@ pub struct LeadsQuery {
     pub page: PageRequest,
 }
 
-/// Columns a contacts listing can be ordered by; ties are always broken by the contact id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ContactOrder {
-    CreatedAt,
-    UpdatedAt,
-    ClosestTaskAt,
-    InsertedAt,
-    ContactId,
-    ResponsibleUserId,
-    CompanyId,
-}
-
 /// Filters of `GET /v1/kommo/contacts`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactFilter {
@@ -175,16 +169,6 @@ pub struct ContactsQuery {
     pub page: PageRequest,
 }
 
-/// Columns a pipelines listing can be ordered by; ties broken by pipeline id, then status id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PipelineOrder {
-    PipelineSort,
-    PipelineId,
-    Sort,
-    StatusId,
-    InsertedAt,
-}
-
 /// Filters of `GET /v1/kommo/pipelines`; names match exactly, `sort`, `color` and `type`
 /// filter on the status's values.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -205,15 +189,6 @@ pub struct PipelinesQuery {
     /// `None`: `pipeline_sort`, pipeline id, `sort`, status id, all ascending.
     pub order: Option<(PipelineOrder, Direction)>,
     pub page: PageRequest,
-}
-
-/// Columns a users listing can be ordered by; ties broken by user id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UserOrder {
-    UserId,
-    GroupId,
-    RoleId,
-    InsertedAt,
 }
 
 /// Filters of `GET /v1/kommo/users`.

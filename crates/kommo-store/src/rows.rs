@@ -5,7 +5,8 @@
 //! timestamps as RFC 3339 UTC with milliseconds and `Z`, structured data as compact JSON text.
 //! Fields marked `#[serde(skip)]` feed side tables (tags, emails, phones, linked leads) that
 //! the "any of" filters need; they are not part of the published row. Data API reads leave
-//! them empty; `Store::all_lead_rows` / `all_contact_rows` fill them from the side tables.
+//! them empty; `Store::all_lead_rows` / `all_contact_rows` (`testing` feature) fill them from
+//! the side tables.
 //!
 //! On write the store sets `tenancy` from the call's `RowTenancy`, derives `document_id`
 //! (see [`crate::document_id`]) and stamps `inserted_at`; the values passed in are ignored.

@@ -10,7 +10,7 @@
 //! remembers where the pages it served start, for keyset reads of the same and next pages
 //! (see `paging`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,9 +21,9 @@ use rusqlite::{Connection, OpenFlags, Row};
 use tokio::sync::Semaphore;
 
 use crate::db::Arg;
-use crate::json::{self, Cell, Cells, JSON_ROW_BYTES, Kind, WriteJson};
-use crate::paging::{PagedQuery, insert_starts, page_starts};
-use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTenancy, UserRow};
+use crate::json::{Cell, Cells, JsonArray, Kind};
+use crate::paging::{PageStarts, PagedQuery, page_starts};
+use crate::resources::PageRow;
 
 /// Prepared statements kept per connection. A page query's text depends on which filters
 /// are present (and on the length of id lists), so the data API produces a few dozen
@@ -49,12 +49,10 @@ struct Reader {
     /// whenever another connection (or process) commits, so a boundary is only used while
     /// the data it was read from is unchanged.
     data_version: i64,
-    /// Per query shape (statement and arguments, without limit and offset): offset -> the
-    /// sort key of the row at that offset.
-    boundaries: HashMap<Shape, BTreeMap<i64, Vec<Value>>>,
+    /// Where the pages this connection served start.
+    boundaries: PageStarts<Shape, Vec<Value>>,
     /// Statement texts by number, so that a shape holds a number, not a kilobyte of SQL.
     statements: HashMap<String, usize>,
-    remembered: usize,
     /// Pages answered from a boundary (for tests and debugging).
     keyset_pages: u64,
 }
@@ -62,9 +60,6 @@ struct Reader {
 /// A page query without its limit and offset: its statement's number in
 /// [`Reader::statements`] and its arguments, as text.
 type Shape = (usize, String);
-
-/// Boundaries one connection remembers before it forgets them all (~2 MiB at most).
-const MAX_BOUNDARIES: usize = 10_000;
 
 impl std::fmt::Debug for SqliteReaders {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,9 +120,7 @@ impl SqliteReaders {
         self.with_reader(move |reader| {
             let fetched = reader.page::<JsonRows<T>>(&page)?;
             let has_next = i64::try_from(fetched.count).is_ok_and(|n| n > page.limit);
-            let mut json = fetched.out.json;
-            json.push(b']');
-            Ok((json, has_next))
+            Ok((fetched.out.json.finish(), has_next))
         })
         .await
     }
@@ -185,9 +178,8 @@ impl SqliteReaders {
         Ok(Reader {
             connection,
             data_version: -1,
-            boundaries: HashMap::new(),
+            boundaries: PageStarts::default(),
             statements: HashMap::new(),
-            remembered: 0,
             keyset_pages: 0,
         })
     }
@@ -224,29 +216,23 @@ impl<T: PageRow> PageOut for Vec<T> {
     }
 }
 
-/// A page as the text of a JSON array, still open (no closing `]`); the row after the page
-/// is not written.
+/// A page as the text of a JSON array; the row after the page is not written.
 pub(crate) struct JsonRows<T> {
-    json: Vec<u8>,
+    json: JsonArray,
     row: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<T: PageRow> PageOut for JsonRows<T> {
     type Row = T;
     fn with_rows(rows: usize) -> Self {
-        let mut json = Vec::with_capacity(rows.saturating_mul(JSON_ROW_BYTES));
-        json.push(b'[');
         JsonRows {
-            json,
+            json: JsonArray::with_rows(rows),
             row: std::marker::PhantomData,
         }
     }
     fn add(&mut self, row: &Row<'_>, index: usize, limit: usize) -> Result<(), rusqlite::Error> {
         if index < limit {
-            if index > 0 {
-                self.json.push(b',');
-            }
-            T::write_json(row, &mut self.json)?;
+            self.json.push::<T, _>(row)?;
         }
         Ok(())
     }
@@ -303,7 +289,7 @@ impl Reader {
             .connection
             .prepare_cached("PRAGMA data_version")?
             .query_row([], |row| row.get(0))?;
-        if data_version != self.data_version || self.remembered >= MAX_BOUNDARIES {
+        if data_version != self.data_version || self.boundaries.is_full() {
             self.forget();
             self.data_version = data_version;
         }
@@ -316,11 +302,7 @@ impl Reader {
             }
         };
         let shape = (statement, format!("{:?}", page.filter_args));
-        let start = self
-            .boundaries
-            .get(&shape)
-            .and_then(|known| known.range(..=page.offset).next_back())
-            .map(|(at, key)| (*at, key.clone()));
+        let start = self.boundaries.nearest(&shape, page.offset);
         let fetched = match (&page.keyset_sql, start) {
             (Some(sql), Some((at, key))) => {
                 let mut params = page.filter_args.clone();
@@ -389,9 +371,8 @@ impl Reader {
     }
 
     fn forget(&mut self) {
-        self.boundaries.clear();
+        self.boundaries.forget();
         self.statements.clear();
-        self.remembered = 0;
     }
 
     /// Remembers where this page and the next one start (see `paging::page_starts`).
@@ -408,7 +389,7 @@ impl Reader {
         if new.peek().is_none() {
             return;
         }
-        self.remembered += insert_starts(self.boundaries.entry(shape).or_default(), new);
+        self.boundaries.remember(shape, new);
     }
 }
 
@@ -430,41 +411,10 @@ pub(crate) struct Columns<'r, 's> {
 }
 
 impl Columns<'_, '_> {
-    fn take<T: rusqlite::types::FromSql>(&mut self) -> Result<T, rusqlite::Error> {
+    pub(crate) fn take<T: rusqlite::types::FromSql>(&mut self) -> Result<T, rusqlite::Error> {
         let value = self.row.get(self.next);
         self.next += 1;
         value
-    }
-}
-
-/// A row type the SQLite readers can decode, or write as JSON (as both page readers do).
-pub(crate) trait PageRow: WriteJson + Send + 'static {
-    /// The columns to select, in the order [`PageRow::from_sqlite`] reads them.
-    const COLUMNS: &'static [&'static str];
-    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error>
-    where
-        Self: Sized;
-}
-
-/// A single `n` column (counts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
-pub(crate) struct Count {
-    pub n: i64,
-}
-
-impl PageRow for Count {
-    const COLUMNS: &'static [&'static str] = &["n"];
-    fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
-        Ok(Count { n: c.take()? })
-    }
-}
-
-impl WriteJson for Count {
-    fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
-        out.push(b'{');
-        json::write_field(row, out, &mut 0, "n", Kind::Int)?;
-        out.push(b'}');
-        Ok(())
     }
 }
 
@@ -489,102 +439,13 @@ impl Cells for Row<'_> {
     }
 }
 
-/// Implements [`PageRow`] and [`WriteJson`] for a published row type from one list of its fields in
-/// declaration order (each column named like its field), each with how it is published
-/// ([`Kind`]) and, if renamed, its JSON name; `..tenancy` marks where the flattened tenancy
-/// fields stand. The selected columns, the decoder and the JSON writer cannot disagree on
-/// order. The `skip` fields (side lists the data API leaves empty) start empty.
-macro_rules! page_row {
-    (@name $field:ident) => { stringify!($field) };
-    (@name $field:ident $name:literal) => { $name };
-    ($row:ident {
-        $($field:ident $(as $name:literal)?: $kind:ident),+ ,
-        ..tenancy,
-        $($after:ident $(as $after_name:literal)?: $after_kind:ident),+ $(,)?
-    } skip { $($skip:ident),* $(,)? }) => {
-        impl PageRow for $row {
-            const COLUMNS: &'static [&'static str] = &[
-                $(stringify!($field),)+
-                "integration_id",
-                "workspace_id",
-                "organization_id",
-                $(stringify!($after),)+
-            ];
-            fn from_sqlite(c: &mut Columns<'_, '_>) -> Result<Self, rusqlite::Error> {
-                // Struct expressions evaluate their fields in the order written.
-                Ok($row {
-                    $($field: c.take()?,)+
-                    tenancy: RowTenancy {
-                        integration_id: c.take()?,
-                        workspace_id: c.take()?,
-                        organization_id: c.take()?,
-                    },
-                    $($after: c.take()?,)+
-                    $($skip: Vec::new(),)*
-                })
-            }
-        }
-
-        impl WriteJson for $row {
-            fn write_json<R: Cells>(row: &R, out: &mut Vec<u8>) -> Result<(), R::Error> {
-                let at = &mut 0;
-                out.push(b'{');
-                $(json::write_field(row, out, at, page_row!(@name $field $($name)?), Kind::$kind)?;)+
-                json::write_field(row, out, at, "integration_id", Kind::Text)?;
-                json::write_field(row, out, at, "workspace_id", Kind::Text)?;
-                json::write_field(row, out, at, "organization_id", Kind::Text)?;
-                $(json::write_field(row, out, at, page_row!(@name $after $($after_name)?), Kind::$after_kind)?;)+
-                out.push(b'}');
-                Ok(())
-            }
-        }
-    };
-}
-
-page_row!(LeadRow {
-    lead_id: Id, lead_name: Text, status_id: Id, price: Int, responsible_user_id: Id,
-    group_id: Id, pipeline_id: Id, loss_reason_id: Id, created_by: Id, updated_by: Id,
-    created_at: Seconds, updated_at: Seconds, closed_at: Seconds, closest_task_at: Seconds,
-    is_deleted: Bool, custom_fields_values: Text, score: Text, account_id: Id, labor_cost: Int,
-    source_id: Id, source_name: Text, tags: Text, contacts_ids: Text, loss_reason: Text,
-    tag_id: Text, tag_name: Text, tag_color: Text, tag_id_first: Text, tag_name_first: Text,
-    tag_color_first: Text,
-    ..tenancy,
-    document_id: Text, inserted_at: Millis, company_id: Id, status_name: Text,
-    pipeline_name: Text,
-} skip { tag_list });
-
-page_row!(ContactRow {
-    contact_id: Id, contact_name: Text, first_name: Text, last_name: Text,
-    responsible_user_id: Id, group_id: Id, created_by: Id, updated_by: Id, created_at: Seconds,
-    updated_at: Seconds, closest_task_at: Seconds, is_deleted: Bool, is_unsorted: Bool,
-    custom_fields_values: Text, account_id: Id, email: Text, phone: Text, emails: Text,
-    phones: Text, company_id: Id, leads_ids: Text, tags: Text, tag_id: Text, tag_name: Text,
-    tag_color: Text, tag_id_first: Text, tag_name_first: Text, tag_color_first: Text,
-    ..tenancy,
-    document_id: Text, inserted_at: Millis,
-} skip { tag_list, email_list, phone_list, lead_id_list });
-
-page_row!(PipelineRow {
-    pipeline_id: Id, pipeline_name: Text, pipeline_sort: Int, status_id: Id, status_name: Text,
-    sort: Int, is_editable: Bool, color: Text, status_type as "type": Int,
-    ..tenancy,
-    document_id: Text, inserted_at: Millis, is_main: Bool, is_archive: Bool,
-} skip {});
-
-page_row!(UserRow {
-    user_id: Id, user_name: Text, email: Text, lang: Text, is_admin: Bool, is_free: Bool,
-    is_active: Bool, group_id: Id, group_name: Text, role_id: Id, role_name: Text, rights: Text,
-    ..tenancy,
-    document_id: Text, inserted_at: Millis,
-} skip {});
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
     use super::*;
     use crate::db::Backend;
+    use crate::json::{self, WriteJson};
     use crate::query::Direction;
 
     struct Id(i64);

@@ -1,6 +1,12 @@
 //! Test support for this crate and the crates above it: a [`Store`] on a fresh SQLite file,
 //! or on a fresh Postgres schema when `KOMMO_DATA_TEST_POSTGRES_URL` is set, so tests can
-//! run in parallel on one Postgres database without seeing each other's rows.
+//! run in parallel on one Postgres database without seeing each other's rows; and, with the
+//! `testing` feature, `Store::all_lead_rows` & co. (every stored row of an integration,
+//! without a grant).
+//!
+//! Compiled with the `testing` feature (the dev-dependencies of the crates whose tests use
+//! it) or the `bench` feature (the benchmarks' scratch stores), never into the library
+//! otherwise.
 
 use std::path::PathBuf;
 
@@ -8,6 +14,9 @@ use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
 use crate::{Keys, Store, StoreError};
+
+#[cfg(feature = "testing")]
+mod stored;
 
 /// The environment variable naming the Postgres database tests may use.
 pub const POSTGRES_URL_VAR: &str = "KOMMO_DATA_TEST_POSTGRES_URL";

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 use crate::db::{Arg, Tx, placeholders, values_groups};
 use crate::error::StoreError;
 use crate::model::{Checkpoint, DeletedRef, EntityKind, RunOutcome, RunStatus, SyncRun};
+use crate::normalize;
+use crate::resources::{bind_tenancy, contacts, leads, opt, pipelines, users};
 use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, RowTenancy, UserRow};
 use crate::{Store, document_id, now_millis};
 
@@ -21,269 +23,6 @@ use crate::{Store, document_id, now_millis};
 const ROWS_PER_STATEMENT: usize = 250;
 /// Side rows (4 to 6 columns) per INSERT.
 const SIDE_ROWS_PER_STATEMENT: usize = 1000;
-
-pub(crate) const LEAD_COLUMNS: &[&str] = &[
-    "organization_id",
-    "workspace_id",
-    "ws",
-    "integration_id",
-    "lead_id",
-    "lead_name",
-    "status_id",
-    "price",
-    "responsible_user_id",
-    "group_id",
-    "pipeline_id",
-    "loss_reason_id",
-    "created_by",
-    "updated_by",
-    "created_at",
-    "updated_at",
-    "closed_at",
-    "closest_task_at",
-    "is_deleted",
-    "custom_fields_values",
-    "score",
-    "account_id",
-    "labor_cost",
-    "source_id",
-    "source_name",
-    "tags",
-    "contacts_ids",
-    "loss_reason",
-    "tag_id",
-    "tag_name",
-    "tag_color",
-    "tag_id_first",
-    "tag_name_first",
-    "tag_color_first",
-    "document_id",
-    "inserted_at",
-    "company_id",
-    "status_name",
-    "pipeline_name",
-];
-
-pub(crate) const CONTACT_COLUMNS: &[&str] = &[
-    "organization_id",
-    "workspace_id",
-    "ws",
-    "integration_id",
-    "contact_id",
-    "contact_name",
-    "first_name",
-    "last_name",
-    "responsible_user_id",
-    "group_id",
-    "created_by",
-    "updated_by",
-    "created_at",
-    "updated_at",
-    "closest_task_at",
-    "is_deleted",
-    "is_unsorted",
-    "custom_fields_values",
-    "account_id",
-    "email",
-    "phone",
-    "emails",
-    "phones",
-    "company_id",
-    "leads_ids",
-    "tags",
-    "tag_id",
-    "tag_name",
-    "tag_color",
-    "tag_id_first",
-    "tag_name_first",
-    "tag_color_first",
-    "document_id",
-    "inserted_at",
-];
-
-pub(crate) const PIPELINE_COLUMNS: &[&str] = &[
-    "organization_id",
-    "workspace_id",
-    "ws",
-    "integration_id",
-    "pipeline_id",
-    "pipeline_name",
-    "pipeline_sort",
-    "status_id",
-    "status_name",
-    "sort",
-    "is_editable",
-    "color",
-    "status_type",
-    "document_id",
-    "inserted_at",
-    "is_main",
-    "is_archive",
-];
-
-pub(crate) const USER_COLUMNS: &[&str] = &[
-    "organization_id",
-    "workspace_id",
-    "ws",
-    "integration_id",
-    "user_id",
-    "user_name",
-    "email",
-    "lang",
-    "is_admin",
-    "is_free",
-    "is_active",
-    "group_id",
-    "group_name",
-    "role_id",
-    "role_name",
-    "rights",
-    "document_id",
-    "inserted_at",
-];
-
-fn opt(value: &Option<String>) -> Arg<'_> {
-    Arg::opt_str(value.as_deref())
-}
-
-fn tenancy_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64) {
-    args.push(Arg::str(&t.organization_id));
-    args.push(Arg::str(&t.workspace_id));
-    args.push(Arg::int(ws));
-    args.push(Arg::str(&t.integration_id));
-}
-
-fn lead_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64, r: &'a LeadRow, now: i64) {
-    tenancy_args(args, t, ws);
-    args.extend([
-        Arg::int(r.lead_id),
-        opt(&r.lead_name),
-        Arg::int(r.status_id),
-        Arg::Int(r.price),
-        Arg::Int(r.responsible_user_id),
-        Arg::Int(r.group_id),
-        Arg::int(r.pipeline_id),
-        Arg::Int(r.loss_reason_id),
-        Arg::Int(r.created_by),
-        Arg::Int(r.updated_by),
-        Arg::Int(r.created_at),
-        Arg::Int(r.updated_at),
-        Arg::Int(r.closed_at),
-        Arg::Int(r.closest_task_at),
-        Arg::Bool(r.is_deleted),
-        opt(&r.custom_fields_values),
-        opt(&r.score),
-        Arg::Int(r.account_id),
-        Arg::Int(r.labor_cost),
-        Arg::Int(r.source_id),
-        opt(&r.source_name),
-        opt(&r.tags),
-        opt(&r.contacts_ids),
-        opt(&r.loss_reason),
-        opt(&r.tag_id),
-        opt(&r.tag_name),
-        opt(&r.tag_color),
-        opt(&r.tag_id_first),
-        opt(&r.tag_name_first),
-        opt(&r.tag_color_first),
-        Arg::string(document_id(&t.integration_id, "lead", &[r.lead_id])),
-        Arg::int(now),
-        Arg::Int(r.company_id),
-        opt(&r.status_name),
-        opt(&r.pipeline_name),
-    ]);
-}
-
-fn contact_args<'a>(
-    args: &mut Vec<Arg<'a>>,
-    t: &'a RowTenancy,
-    ws: i64,
-    r: &'a ContactRow,
-    now: i64,
-) {
-    tenancy_args(args, t, ws);
-    args.extend([
-        Arg::int(r.contact_id),
-        opt(&r.contact_name),
-        opt(&r.first_name),
-        opt(&r.last_name),
-        Arg::Int(r.responsible_user_id),
-        Arg::Int(r.group_id),
-        Arg::Int(r.created_by),
-        Arg::Int(r.updated_by),
-        Arg::Int(r.created_at),
-        Arg::Int(r.updated_at),
-        Arg::Int(r.closest_task_at),
-        Arg::Bool(r.is_deleted),
-        Arg::Bool(r.is_unsorted),
-        opt(&r.custom_fields_values),
-        Arg::Int(r.account_id),
-        opt(&r.email),
-        opt(&r.phone),
-        opt(&r.emails),
-        opt(&r.phones),
-        Arg::Int(r.company_id),
-        opt(&r.leads_ids),
-        opt(&r.tags),
-        opt(&r.tag_id),
-        opt(&r.tag_name),
-        opt(&r.tag_color),
-        opt(&r.tag_id_first),
-        opt(&r.tag_name_first),
-        opt(&r.tag_color_first),
-        Arg::string(document_id(&t.integration_id, "contact", &[r.contact_id])),
-        Arg::int(now),
-    ]);
-}
-
-fn pipeline_args<'a>(
-    args: &mut Vec<Arg<'a>>,
-    t: &'a RowTenancy,
-    ws: i64,
-    r: &'a PipelineRow,
-    now: i64,
-) {
-    tenancy_args(args, t, ws);
-    args.extend([
-        Arg::int(r.pipeline_id),
-        Arg::str(&r.pipeline_name),
-        Arg::int(r.pipeline_sort),
-        Arg::int(r.status_id),
-        Arg::str(&r.status_name),
-        Arg::int(r.sort),
-        Arg::Bool(r.is_editable),
-        Arg::str(&r.color),
-        Arg::int(r.status_type),
-        Arg::string(document_id(
-            &t.integration_id,
-            "pipeline",
-            &[r.pipeline_id, r.status_id],
-        )),
-        Arg::int(now),
-        Arg::Bool(r.is_main),
-        Arg::Bool(r.is_archive),
-    ]);
-}
-
-fn user_args<'a>(args: &mut Vec<Arg<'a>>, t: &'a RowTenancy, ws: i64, r: &'a UserRow, now: i64) {
-    tenancy_args(args, t, ws);
-    args.extend([
-        Arg::int(r.user_id),
-        opt(&r.user_name),
-        opt(&r.email),
-        opt(&r.lang),
-        Arg::Bool(r.is_admin),
-        Arg::Bool(r.is_free),
-        Arg::Bool(r.is_active),
-        Arg::Int(r.group_id),
-        opt(&r.group_name),
-        Arg::Int(r.role_id),
-        opt(&r.role_name),
-        opt(&r.rights),
-        Arg::string(document_id(&t.integration_id, "user", &[r.user_id])),
-        Arg::int(now),
-    ]);
-}
 
 /// `INSERT INTO t (cols) VALUES ... ON CONFLICT (key) DO UPDATE SET ... WHERE <fresher> RETURNING id, <kommo id>`.
 fn upsert_sql(table: &str, columns: &[&str], key: &[&str], kommo_id: &str, rows: usize) -> String {
@@ -462,16 +201,6 @@ fn position_arg(position: usize) -> i64 {
     i64::try_from(position).unwrap_or(i64::MAX)
 }
 
-/// An email as the `email` filter compares it.
-pub(crate) fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
-}
-
-/// A phone as the `phone` filter compares it: its digits only.
-pub(crate) fn normalize_phone(phone: &str) -> String {
-    phone.chars().filter(char::is_ascii_digit).collect()
-}
-
 impl Store {
     /// Upserts a page of leads (and their tags), and the checkpoint covering them, in one
     /// transaction. Idempotent by (integration, lead id).
@@ -489,14 +218,14 @@ impl Store {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = upsert_sql(
                 "leads",
-                LEAD_COLUMNS,
+                leads::COLUMNS,
                 &["integration_id", "lead_id"],
                 "lead_id",
                 chunk.len(),
             );
-            let mut args = Vec::with_capacity(chunk.len() * LEAD_COLUMNS.len());
+            let mut args = Vec::with_capacity(chunk.len() * leads::COLUMNS.len());
             for row in chunk {
-                lead_args(&mut args, tenancy, ws, row, now);
+                leads::bind(&mut args, tenancy, ws, row, now);
             }
             let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
             let by_id: HashMap<i64, &LeadRow> = chunk.iter().map(|r| (r.lead_id, *r)).collect();
@@ -541,14 +270,14 @@ impl Store {
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let sql = upsert_sql(
                 "contacts",
-                CONTACT_COLUMNS,
+                contacts::COLUMNS,
                 &["integration_id", "contact_id"],
                 "contact_id",
                 chunk.len(),
             );
-            let mut args = Vec::with_capacity(chunk.len() * CONTACT_COLUMNS.len());
+            let mut args = Vec::with_capacity(chunk.len() * contacts::COLUMNS.len());
             for row in chunk {
-                contact_args(&mut args, tenancy, ws, row, now);
+                contacts::bind(&mut args, tenancy, ws, row, now);
             }
             let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
             let by_id: HashMap<i64, &ContactRow> =
@@ -567,7 +296,7 @@ impl Store {
                         Arg::int(ws),
                         Arg::int(position_arg(position)),
                         Arg::str(email),
-                        Arg::string(normalize_email(email)),
+                        Arg::string(normalize::email(email)),
                     ]);
                 }
                 for (position, phone) in row.phone_list.iter().enumerate() {
@@ -576,7 +305,7 @@ impl Store {
                         Arg::int(ws),
                         Arg::int(position_arg(position)),
                         Arg::str(phone),
-                        Arg::string(normalize_phone(phone)),
+                        Arg::string(normalize::phone(phone)),
                     ]);
                 }
                 for (position, lead_id) in row.lead_id_list.iter().enumerate() {
@@ -648,12 +377,12 @@ impl Store {
         )
         .await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut args = Vec::with_capacity(chunk.len() * PIPELINE_COLUMNS.len());
+            let mut args = Vec::with_capacity(chunk.len() * pipelines::COLUMNS.len());
             for row in chunk {
-                pipeline_args(&mut args, tenancy, ws, row, now);
+                pipelines::bind(&mut args, tenancy, ws, row, now);
             }
             tx.execute(
-                &insert_sql("pipelines", PIPELINE_COLUMNS, chunk.len()),
+                &insert_sql("pipelines", pipelines::COLUMNS, chunk.len()),
                 args,
             )
             .await?;
@@ -678,11 +407,11 @@ impl Store {
         )
         .await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-            let mut args = Vec::with_capacity(chunk.len() * USER_COLUMNS.len());
+            let mut args = Vec::with_capacity(chunk.len() * users::COLUMNS.len());
             for row in chunk {
-                user_args(&mut args, tenancy, ws, row, now);
+                users::bind(&mut args, tenancy, ws, row, now);
             }
-            tx.execute(&insert_sql("users", USER_COLUMNS, chunk.len()), args)
+            tx.execute(&insert_sql("users", users::COLUMNS, chunk.len()), args)
                 .await?;
         }
         tx.commit().await?;
@@ -753,7 +482,7 @@ impl Store {
             );
             let mut args = Vec::with_capacity(chunk.len() * all_columns.len() + 1);
             for d in chunk {
-                tenancy_args(&mut args, tenancy, ws);
+                bind_tenancy(&mut args, tenancy, ws);
                 args.extend([
                     Arg::int(d.id),
                     Arg::int(d.updated_at),
@@ -996,12 +725,6 @@ mod tests {
             .map(|r| r.1)
             .collect();
         assert_eq!(kept, ["b", "c"]);
-    }
-
-    #[test]
-    fn emails_and_phones_are_normalised_for_matching() {
-        assert_eq!(normalize_email("  Ana@Example.COM "), "ana@example.com");
-        assert_eq!(normalize_phone("+55 (11) 9999-0000"), "551199990000");
     }
 
     #[test]

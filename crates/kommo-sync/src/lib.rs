@@ -30,11 +30,11 @@ pub mod tokens;
 pub mod users;
 
 pub use connect::{Limiters, client_for};
-pub use contacts::flatten::contact_row;
+pub use contacts::flatten::{CONTACT_WITH, contact_row};
 pub use dictionaries::Dictionaries;
 pub use error::SyncError;
 pub use flatten::{FlattenContext, Resource, document_id};
-pub use leads::flatten::lead_row;
+pub use leads::flatten::{LEAD_WITH, lead_row};
 pub use options::{
     DEFAULT_ANALYZE_AFTER_ROWS, DEFAULT_FULL_EVERY, DEFAULT_OVERLAP, PAGE_SIZE, RunKind,
     RunSummary, StreamStats, SyncOptions,
@@ -45,3 +45,12 @@ pub use run::{sync_integration, tenancy_of};
 pub use scheduler::{RoundResult, Scheduler, WorkerConfig};
 pub use tokens::StoreTokenStore;
 pub use users::flatten::user_row;
+
+/// Every checkpoint stream a run keeps, as the store names them (`Store::checkpoint`): the
+/// live and deleted streams of leads and contacts.
+pub const CHECKPOINT_STREAMS: [&str; 4] = [
+    leads::STREAM,
+    leads::DELETED_STREAM,
+    contacts::STREAM,
+    contacts::DELETED_STREAM,
+];

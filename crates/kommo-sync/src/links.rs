@@ -14,7 +14,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
 
-use kommo::{ContactWith, LeadWith};
 use kommo_store::query::{
     ContactFilter, ContactsQuery, Deleted, Grant, LeadFilter, LeadsQuery, PageRequest, Scope,
 };
@@ -390,9 +389,12 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
     };
     let ids: Vec<i64> = contacts_to_read.into_iter().collect();
     for chunk in ids.chunks(PAGE_SIZE as usize) {
-        let query = kommo::ContactsQuery::new()
-            .ids(chunk.iter().copied())
-            .with(ContactWith::Leads)
+        let query = contacts::flatten::CONTACT_WITH
+            .into_iter()
+            .fold(
+                kommo::ContactsQuery::new().ids(chunk.iter().copied()),
+                kommo::ContactsQuery::with,
+            )
             .limit(PAGE_SIZE);
         let found = ctx
             .client
@@ -412,11 +414,12 @@ pub(crate) async fn repair(ctx: &RunContext<'_>, log: &LinkLog) -> Result<Repair
     }
     let ids: Vec<i64> = leads_to_read.into_iter().collect();
     for chunk in ids.chunks(PAGE_SIZE as usize) {
-        let query = kommo::LeadsQuery::new()
-            .ids(chunk.iter().copied())
-            .with(LeadWith::Contacts)
-            .with(LeadWith::LossReason)
-            .with(LeadWith::SourceId)
+        let query = leads::flatten::LEAD_WITH
+            .into_iter()
+            .fold(
+                kommo::LeadsQuery::new().ids(chunk.iter().copied()),
+                kommo::LeadsQuery::with,
+            )
             .limit(PAGE_SIZE);
         let found = ctx
             .client

@@ -3,6 +3,7 @@
 
 use kommo_model::query::ListQuery;
 use kommo_model::{CompanyRequest, ContactRequest, LeadEmbeddedRequest, LeadRequest};
+use kommo_sync::LEAD_WITH;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::json;
@@ -19,7 +20,7 @@ use crate::common::{
 use crate::context::ActionContext;
 use crate::failure::{Failure, Fields};
 use crate::input::{CheckInput, InputError};
-use crate::write_through::{self, LEAD_WITH};
+use crate::write_through;
 
 // ---------------------------------------------------------------------------------------
 // KOMMO_CREATE_LEAD

@@ -14,9 +14,6 @@ use super::admin::{integration_json, millis};
 use super::common::{DatabaseArgs, FullPassArgs, cancel_on_signal, init_logging};
 use super::progress::Renderer;
 
-/// The checkpoint streams `status` reports.
-const STREAMS: [&str; 4] = ["leads", "leads:deleted", "contacts", "contacts:deleted"];
-
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
 pub(crate) struct SyncArgs {
@@ -310,7 +307,7 @@ async fn report(
         .into_iter()
         .find(|r| r.status == RunStatus::Ok);
     let mut streams = serde_json::Map::new();
-    for stream in STREAMS {
+    for stream in kommo_sync::CHECKPOINT_STREAMS {
         if let Some(c) = store
             .checkpoint(id, stream)
             .await

@@ -1,5 +1,6 @@
 //! A Kommo contact as a `contacts` row of the data API.
 
+use kommo::ContactWith;
 use kommo_model::Contact;
 use kommo_store::rows::ContactRow;
 
@@ -8,8 +9,9 @@ use crate::flatten::{
     non_empty, tag_columns,
 };
 
-/// The `with` values a contacts list needs for [`contact_row`] to fill `leads_ids`.
-pub const CONTACT_WITH: [&str; 1] = ["leads"];
+/// The `with` values a contacts read needs for [`contact_row`] to fill `leads_ids` (the
+/// sync's reads and the actions' write-through use these).
+pub const CONTACT_WITH: [ContactWith; 1] = [ContactWith::Leads];
 
 /// Flattens one contact: `email` / `phone` are the first values of its EMAIL / PHONE field
 /// (by `field_code`), `emails` / `phones` all of them, comma-separated.

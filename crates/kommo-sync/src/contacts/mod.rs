@@ -46,9 +46,11 @@ impl Feed for ContactsFeed<'_> {
 
     async fn fetch(&self, position: Position) -> Result<Option<Page<Contact>>, kommo::Error> {
         first_page(
-            self.ctx
-                .client
-                .contacts(query(position).with(ContactWith::Leads)),
+            self.ctx.client.contacts(
+                flatten::CONTACT_WITH
+                    .into_iter()
+                    .fold(query(position), ContactsQuery::with),
+            ),
         )
         .await
     }

@@ -1,5 +1,6 @@
 //! A Kommo lead as a `leads` row of the data API.
 
+use kommo::LeadWith;
 use kommo_model::Lead;
 use kommo_store::rows::LeadRow;
 
@@ -7,8 +8,10 @@ use crate::flatten::{
     FlattenContext, Resource, custom_fields_json, document_id, id_list, non_empty, tag_columns,
 };
 
-/// The `with` values a leads list needs for [`lead_row`] to fill every column.
-pub const LEAD_WITH: [&str; 3] = ["contacts", "loss_reason", "source_id"];
+/// The `with` values a leads read needs for [`lead_row`] to fill every column: the sync's
+/// and the actions' write-through reads both use these, so a written-through row equals a
+/// synced one.
+pub const LEAD_WITH: [LeadWith; 3] = [LeadWith::Contacts, LeadWith::LossReason, LeadWith::SourceId];
 
 /// Flattens one lead. `loss_reason` and `source_name` come from the synced dictionaries; a
 /// loss reason missing there falls back to the one embedded with `with=loss_reason`.

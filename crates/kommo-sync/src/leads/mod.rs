@@ -6,7 +6,7 @@
 
 pub mod flatten;
 
-use kommo::{Direction, EntityOrder, LeadWith, LeadsQuery, Page};
+use kommo::{Direction, EntityOrder, LeadsQuery, Page};
 use kommo_model::Lead;
 use kommo_store::{Checkpoint, DeletedRef, EntityKind, StoreError};
 
@@ -48,10 +48,9 @@ impl Feed for LeadsFeed<'_> {
     const STREAM: &'static str = STREAM;
 
     async fn fetch(&self, position: Position) -> Result<Option<Page<Lead>>, kommo::Error> {
-        let query = query(position)
-            .with(LeadWith::Contacts)
-            .with(LeadWith::LossReason)
-            .with(LeadWith::SourceId);
+        let query = flatten::LEAD_WITH
+            .into_iter()
+            .fold(query(position), LeadsQuery::with);
         first_page(self.ctx.client.leads(query)).await
     }
 

@@ -1,12 +1,13 @@
 //! A Kommo user as a `users` row, with its group and role names.
 
+use kommo::UserWith;
 use kommo_model::User;
 use kommo_store::rows::UserRow;
 
 use crate::flatten::{FlattenContext, Resource, compact_json, document_id, non_empty};
 
 /// The `with` values a users list needs for [`user_row`] to name groups and roles.
-pub const USER_WITH: [&str; 2] = ["role", "group"];
+pub const USER_WITH: [UserWith; 2] = [UserWith::Role, UserWith::Group];
 
 /// Flattens one user. Group and role names come from the user's `_embedded` (with
 /// `with=role,group`), else from the synced groups and roles dictionaries.

@@ -4,7 +4,7 @@
 
 pub mod flatten;
 
-use kommo::{UserWith, UsersQuery};
+use kommo::UsersQuery;
 
 use crate::error::SyncError;
 use crate::flatten::FlattenContext;
@@ -17,9 +17,9 @@ pub(crate) async fn sync(
     ctx: &RunContext<'_>,
     warnings: &mut Vec<String>,
 ) -> Result<Option<u64>, SyncError> {
-    let query = UsersQuery::new()
-        .with(UserWith::Role)
-        .with(UserWith::Group)
+    let query = flatten::USER_WITH
+        .into_iter()
+        .fold(UsersQuery::new(), UsersQuery::with)
         .limit(PAGE_SIZE);
     let users = match ctx.client.users(query).collect_all().await {
         Ok(users) => users,
