@@ -20,6 +20,15 @@ fn spawn_once(test: &TestStore, integration_id: &str) -> Child {
         .unwrap()
 }
 
+/// Where the leads stream stands: (cursor, done), `None` before its first page.
+async fn leads_position(test: &TestStore, id: &str) -> Option<(i64, i64, bool)> {
+    test.store
+        .checkpoint(id, "leads")
+        .await
+        .unwrap()
+        .map(|c| (c.cursor_updated_at, c.cursor_id, c.full_sync_done))
+}
+
 /// A small deterministic generator for the kill moments (the seed is printed on failure).
 struct Moments(u64);
 
@@ -43,7 +52,6 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
         let id = format!("crash-{db}");
         let integration = common::integration(&test.store, &id, &sim).await;
 
-        // How long an undisturbed full run takes here, to aim the kills inside one.
         let started = Instant::now();
         let mut child = spawn_once(&test, &id);
         let mut kills = 0;
@@ -52,10 +60,23 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
         loop {
             rounds += 1;
             assert!(rounds < 40, "{db}: the sync never completed (seed {seed})");
-            let wait = if kills < 8 {
-                150 + moments.next_ms(2_500)
-            } else {
-                u64::MAX
+            // Every other kill waits until this process has committed a leads page, so some
+            // land inside the stream however long the process takes to start (a cold debug
+            // binary, a busy database); the others fall at any moment, set-up included.
+            if kills < 8 && kills % 2 == 1 {
+                let at_spawn = leads_position(&test, &id).await;
+                let waiting_since = Instant::now();
+                while leads_position(&test, &id).await == at_spawn
+                    && child.try_wait().unwrap().is_none()
+                    && waiting_since.elapsed() < Duration::from_secs(120)
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
+            let wait = match kills {
+                0..8 if kills % 2 == 1 => moments.next_ms(300),
+                0..8 => 150 + moments.next_ms(2_500),
+                _ => u64::MAX,
             };
             let deadline = Instant::now() + Duration::from_millis(wait.min(600_000));
             let status = loop {
