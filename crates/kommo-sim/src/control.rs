@@ -362,7 +362,16 @@ impl Control {
     /// When each API request that passed the rate limits arrived, since the server started,
     /// in arrival order (cleared with the counters): the pace a client kept, as Kommo sees it.
     pub fn arrivals(&self) -> Vec<Duration> {
-        let mut arrivals = self.state.inner.arrivals.lock().clone();
+        let started = self.state.inner.started;
+        let mut arrivals: Vec<Duration> = self
+            .state
+            .inner
+            .limiter
+            .lock()
+            .arrivals
+            .iter()
+            .map(|at| at.saturating_duration_since(started))
+            .collect();
         // Requests handled at once may be recorded a little out of order.
         arrivals.sort_unstable();
         arrivals

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use crate::api::common::{Caller, hal_bytes, problem};
 use crate::config::FailNext;
 use crate::rng::{Rng, stream};
-use crate::state::{MAX_ARRIVALS, SimState, Verdict};
+use crate::state::{SimState, Verdict};
 
 /// The whole simulator as an axum router: `/api/v4/*`, `/oauth2/*` and the `/_sim/*` control
 /// surface. Testable without a socket (`tower::ServiceExt::oneshot`).
@@ -88,12 +88,7 @@ async fn admit(state: &SimState, req: &mut Request, endpoint: &str) -> Option<Re
                 .lock()
                 .admit(token.as_deref().unwrap_or(""), &config, now);
         match verdict {
-            Verdict::Pass => {
-                let mut arrivals = state.inner.arrivals.lock();
-                if arrivals.len() < MAX_ARRIVALS {
-                    arrivals.push(now.saturating_duration_since(state.inner.started));
-                }
-            }
+            Verdict::Pass => {}
             Verdict::TooMany => return Some(too_many()),
             Verdict::Locked => return Some(blocked()),
         }

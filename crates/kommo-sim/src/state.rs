@@ -77,11 +77,8 @@ pub(crate) struct Shared {
     pub(crate) api_domain: RwLock<String>,
     pub(crate) buffers: Arc<crate::buffers::Buffers>,
     pub(crate) clock: Clock,
-    /// When the server started, for [`Shared::arrivals`].
+    /// When the server started: arrival times are told from here.
     pub(crate) started: Instant,
-    /// When each request that passed the rate limits arrived, since `started` (the pace a
-    /// client kept, as Kommo would see it); the first [`MAX_ARRIVALS`] only.
-    pub(crate) arrivals: Mutex<Vec<Duration>>,
 }
 
 /// How many arrival times are kept: enough for any test, bounded for long benchmarks.
@@ -133,7 +130,6 @@ impl SimState {
             buffers: Arc::default(),
             clock: Clock::default(),
             started,
-            arrivals: Mutex::new(Vec::new()),
         };
         Self {
             inner: Arc::new(inner),
@@ -361,6 +357,9 @@ pub(crate) struct Limiter {
     account: VecDeque<Instant>,
     violations: VecDeque<Instant>,
     pub(crate) locked_until: Option<Instant>,
+    /// When each admitted request arrived (the pace a client kept, as Kommo sees it), kept
+    /// under the lock every request takes anyway; the first [`MAX_ARRIVALS`] only.
+    pub(crate) arrivals: Vec<Instant>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -394,6 +393,7 @@ impl Limiter {
         let per_token = config.rate_limit_per_token as usize;
         let per_account = config.rate_limit_per_account as usize;
         if per_token == 0 && per_account == 0 {
+            self.arrived(now);
             return Verdict::Pass;
         }
         trim(&mut self.account, now);
@@ -407,7 +407,14 @@ impl Limiter {
         }
         window.push_back(now);
         self.account.push_back(now);
+        self.arrived(now);
         Verdict::Pass
+    }
+
+    fn arrived(&mut self, now: Instant) {
+        if self.arrivals.len() < MAX_ARRIVALS {
+            self.arrivals.push(now);
+        }
     }
 
     /// Counts a 429 towards the lock-out.
@@ -563,7 +570,7 @@ impl SimState {
         counters.by_endpoint.clear();
         counters.delayed = 0;
         drop(counters);
-        self.inner.arrivals.lock().clear();
+        self.inner.limiter.lock().arrivals.clear();
         let mut auth = self.inner.auth.lock();
         auth.tokens_issued = 0;
         auth.refreshes = 0;
