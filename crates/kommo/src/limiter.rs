@@ -75,7 +75,8 @@ pub struct LimiterStats {
     /// The shortest time between the answer to a request and the grant of the `rate`-th
     /// permit after it (never less than 1 s + guard); `None` until that many were granted.
     pub tightest_window: Option<Duration>,
-    /// Permits that woke too late to keep their slot and were rebooked to keep the window.
+    /// Permits that woke too late to keep their slot, or found the window still full of
+    /// unanswered requests, and were booked again.
     pub rebooked: u64,
 }
 

@@ -109,8 +109,8 @@ pub(crate) async fn run(args: ClientBenchArgs) -> anyhow::Result<()> {
         slowest.as_secs_f64() * 1e3
     );
     println!(
-        "pacer: the tightest {} consecutive permits spanned {}; {} permit(s) rebooked after a late wake-up",
-        args.per_second + 1,
+        "pacer: shortest time from an answer to the permit {} later {}; {} permit(s) booked again (late wake-up or window full of unanswered requests)",
+        args.per_second,
         stats.tightest_window.map_or_else(
             || "n/a".to_owned(),
             |d| format!("{:.1} ms", d.as_secs_f64() * 1e3)
