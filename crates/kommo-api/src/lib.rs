@@ -41,6 +41,9 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(resources::contacts))
         .routes(routes!(resources::pipelines))
         .routes(routes!(resources::users))
+        .routes(routes!(resources::lead_status_changes))
+        .routes(routes!(resources::lead_stages))
+        .routes(routes!(resources::funnel))
         .merge(actions::router())
 }
 

@@ -13,6 +13,7 @@ use crate::params::{self, Kind, ParamSpec};
 
 /// What the published reference leaves open, and what this implementation decided.
 const DESCRIPTION: &str = r#"Read Kommo CRM data synced by kommo-data: leads, contacts, pipelines and users,
+and the funnel over time (lead status changes, lead stages, the funnel of a pipeline),
 compatible with the published V4 Marketing "Kommo" data API (field names, types and filter names of
 `leads` and `pipelines` are exactly the reference's).
 
@@ -48,6 +49,13 @@ counts, including those answered 400.
   always broken by the Kommo id, so paging never repeats or skips a row while nothing changes.
   `orderBy` without `orderDirection` keeps the default order's direction (desc for leads and
   contacts, asc for pipelines and users); `orderDirection` alone reverses the first default sort column.
+
+## Funnel history
+Synced from Kommo's events (`lead_added`, `lead_status_changed`, `lead_deleted`, `lead_restored`):
+`lead-status-changes` lists every real change of a lead's status, `lead-stages` every stay of a lead
+in a stage (a lead's stays tile its life from `created_at`), and `funnel` summarises a pipeline for a
+cohort of leads; each operation below gives the exact definitions. The funnel answers a single
+object (no paging); a pipeline the workspace does not have is a 404.
 
 ## Responses
 `{"data": [...], "meta": {"page", "limit", "hasNextPage", "hasPreviousPage"}}`. A page past the
@@ -102,11 +110,14 @@ pub(crate) fn base() -> OpenApi {
 }
 
 /// The data resources' paths and their parameter tables.
-const RESOURCES: [(&str, &[ParamSpec]); 4] = [
+const RESOURCES: [(&str, &[ParamSpec]); 7] = [
     ("/v1/kommo/leads", params::LEADS),
     ("/v1/kommo/contacts", params::CONTACTS),
     ("/v1/kommo/pipelines", params::PIPELINES),
     ("/v1/kommo/users", params::USERS),
+    ("/v1/kommo/lead-status-changes", params::LEAD_STATUS_CHANGES),
+    ("/v1/kommo/lead-stages", params::LEAD_STAGES),
+    ("/v1/kommo/funnel", params::FUNNEL),
 ];
 
 /// Adds each data resource's query parameters (from the parser's tables) and error responses.
@@ -287,6 +298,7 @@ fn parameter(spec: &ParamSpec) -> Parameter {
             ))
             .examples(["2026-01-31"]),
         Kind::Integer => ObjectBuilder::new().schema_type(Type::Integer),
+        Kind::RequiredId => text().pattern(Some(r"^\d+$")).examples(["7670334"]),
         Kind::Bool => ObjectBuilder::new().schema_type(Type::Boolean),
         Kind::Deleted => text()
             .enum_values(Some(["false", "true", "any"]))
@@ -303,7 +315,7 @@ fn parameter(spec: &ParamSpec) -> Parameter {
         Kind::OrderBy(names) => text().enum_values(Some(names.iter().copied())),
         Kind::Direction => text().enum_values(Some(["asc", "desc"])),
     };
-    let required = if spec.kind == Kind::Workspace {
+    let required = if matches!(spec.kind, Kind::Workspace | Kind::RequiredId) {
         Required::True
     } else {
         Required::False

@@ -6,9 +6,11 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use kommo_store::query::{
-    ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, LeadFilter, LeadOrder,
-    LeadsQuery, OrderColumn, PageRequest, PipelineFilter, PipelineOrder, PipelinesQuery, Scope,
-    TimeRange, UserFilter, UserOrder, UsersQuery,
+    ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, FunnelQuery, LeadFilter,
+    LeadOrder, LeadStageFilter, LeadStageOrder, LeadStagesQuery, LeadStatusChangeFilter,
+    LeadStatusChangeOrder, LeadStatusChangesQuery, LeadsQuery, OrderColumn, PageRequest,
+    PipelineFilter, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserFilter, UserOrder,
+    UsersQuery,
 };
 
 use crate::error::{ApiError, InvalidParam};
@@ -47,6 +49,8 @@ pub enum Kind {
     TimeEnd,
     /// A whole number.
     Integer,
+    /// Required: one Kommo id (`pipelineId` of the funnel).
+    RequiredId,
     /// `true` or `false`.
     Bool,
     /// `false`, `true` or `any`.
@@ -347,6 +351,157 @@ pub const USERS: &[ParamSpec] = &[
     ),
     ORDER_DIRECTION,
 ];
+
+/// Accepted parameters of `GET /v1/kommo/lead-status-changes`.
+pub const LEAD_STATUS_CHANGES: &[ParamSpec] = &[
+    WORKSPACE_ID,
+    INTEGRATION_ID,
+    ORGANIZATION_ID,
+    spec("leadId", Kind::Ids, "Changes of one of these leads."),
+    spec(
+        "pipelineId",
+        Kind::Ids,
+        "Changes into one of these pipelines (the pipeline after the change).",
+    ),
+    spec(
+        "statusId",
+        Kind::Ids,
+        "Changes into one of these statuses (the status after the change).",
+    ),
+    spec(
+        "changedStart",
+        Kind::TimeStart,
+        "`changed_at` at or after this instant (RFC 3339 or a UTC date).",
+    ),
+    spec(
+        "changedEnd",
+        Kind::TimeEnd,
+        "`changed_at` at or before this instant (a date means its last instant).",
+    ),
+    spec(
+        "changedBy",
+        Kind::Ids,
+        "Changes made by one of these users (`0`: Kommo's robot or the system).",
+    ),
+    PAGE,
+    LIMIT,
+    spec(
+        "orderBy",
+        Kind::OrderBy(LeadStatusChangeOrder::COLUMNS),
+        "Sort column; ties are broken by `changed_at`, then the event id. \
+         Default: `changed_at` desc, then the event id desc.",
+    ),
+    ORDER_DIRECTION,
+];
+
+/// Accepted parameters of `GET /v1/kommo/lead-stages`.
+pub const LEAD_STAGES: &[ParamSpec] = &[
+    WORKSPACE_ID,
+    INTEGRATION_ID,
+    ORGANIZATION_ID,
+    spec("leadId", Kind::Ids, "Stays of one of these leads."),
+    spec("pipelineId", Kind::Ids, "Stays in one of these pipelines."),
+    spec("statusId", Kind::Ids, "Stays in one of these statuses."),
+    spec(
+        "enteredStart",
+        Kind::TimeStart,
+        "`entered_at` at or after this instant (RFC 3339 or a UTC date).",
+    ),
+    spec(
+        "enteredEnd",
+        Kind::TimeEnd,
+        "`entered_at` at or before this instant (a date means its last instant).",
+    ),
+    spec(
+        "isCurrent",
+        Kind::Bool,
+        "`true`: only stays the lead is still in (`left_at` null); `false`: only finished ones.",
+    ),
+    PAGE,
+    LIMIT,
+    spec(
+        "orderBy",
+        Kind::OrderBy(LeadStageOrder::COLUMNS),
+        "Sort column; ties are broken by `entered_at`, then `lead_id`. \
+         Default: `entered_at` desc, then `lead_id` desc.",
+    ),
+    ORDER_DIRECTION,
+];
+
+/// Accepted parameters of `GET /v1/kommo/funnel`.
+pub const FUNNEL: &[ParamSpec] = &[
+    WORKSPACE_ID,
+    INTEGRATION_ID,
+    ORGANIZATION_ID,
+    spec(
+        "pipelineId",
+        Kind::RequiredId,
+        "Required. The pipeline whose funnel to compute (404 when the workspace has none with this id).",
+    ),
+    spec(
+        "createdStart",
+        Kind::TimeStart,
+        "The cohort: leads created at or after this instant (RFC 3339 or a UTC date). Without a range, every lead.",
+    ),
+    spec(
+        "createdEnd",
+        Kind::TimeEnd,
+        "The cohort: leads created at or before this instant (a date means its last instant).",
+    ),
+];
+
+/// Parses the query string of `GET /v1/kommo/lead-status-changes`.
+pub fn lead_status_changes(query: Option<&str>) -> Result<LeadStatusChangesQuery, ApiError> {
+    let mut p = Params::parse(query, LEAD_STATUS_CHANGES)?;
+    let filter = LeadStatusChangeFilter {
+        lead_id: p.ids("leadId"),
+        pipeline_id: p.ids("pipelineId"),
+        status_id: p.ids("statusId"),
+        changed: p.range("changedStart", "changedEnd"),
+        changed_by: p.ids("changedBy"),
+    };
+    let order = p.order::<LeadStatusChangeOrder>();
+    let query = LeadStatusChangesQuery {
+        scope: p.scope(),
+        filter,
+        order,
+        page: p.page_request(),
+    };
+    p.finish(query)
+}
+
+/// Parses the query string of `GET /v1/kommo/lead-stages`.
+pub fn lead_stages(query: Option<&str>) -> Result<LeadStagesQuery, ApiError> {
+    let mut p = Params::parse(query, LEAD_STAGES)?;
+    let filter = LeadStageFilter {
+        lead_id: p.ids("leadId"),
+        pipeline_id: p.ids("pipelineId"),
+        status_id: p.ids("statusId"),
+        entered: p.range("enteredStart", "enteredEnd"),
+        is_current: p.boolean("isCurrent"),
+    };
+    let order = p.order::<LeadStageOrder>();
+    let query = LeadStagesQuery {
+        scope: p.scope(),
+        filter,
+        order,
+        page: p.page_request(),
+    };
+    p.finish(query)
+}
+
+/// Parses the query string of `GET /v1/kommo/funnel`.
+pub fn funnel(query: Option<&str>) -> Result<FunnelQuery, ApiError> {
+    let mut p = Params::parse(query, FUNNEL)?;
+    let pipeline_id = p.required_id("pipelineId");
+    let created = p.range("createdStart", "createdEnd");
+    let query = FunnelQuery {
+        scope: p.scope(),
+        pipeline_id,
+        created,
+    };
+    p.finish(query)
+}
 
 /// Parses the query string of `GET /v1/kommo/leads`.
 pub fn leads(query: Option<&str>) -> Result<LeadsQuery, ApiError> {
@@ -672,6 +827,21 @@ impl Params {
                     format!("expected a whole number, got {}", quoted(&value)),
                 );
                 None
+            }
+        }
+    }
+
+    /// One id, required: missing or a list is an error naming the parameter.
+    fn required_id(&mut self, name: &'static str) -> i64 {
+        let Some((_, value)) = self.take(name) else {
+            self.invalid(name, "is required: one id, e.g. pipelineId=7670334".to_owned());
+            return 0;
+        };
+        match value.trim().parse::<i64>() {
+            Ok(id) if id > 0 => id,
+            _ => {
+                self.invalid(name, format!("expected one positive id, got {}", quoted(&value)));
+                0
             }
         }
     }
@@ -1246,7 +1416,7 @@ mod tests {
         fn sample(kind: Kind) -> &'static str {
             match kind {
                 Kind::Workspace | Kind::Organization | Kind::Integrations => "x1",
-                Kind::Ids | Kind::Integer => "1",
+                Kind::Ids | Kind::Integer | Kind::RequiredId => "1",
                 Kind::Text | Kind::Email => "a",
                 Kind::Phone => "1",
                 Kind::TimeStart => "2026-01-01",
@@ -1268,6 +1438,9 @@ mod tests {
         contacts(Some(&all(CONTACTS))).unwrap();
         pipelines(Some(&all(PIPELINES))).unwrap();
         users(Some(&all(USERS))).unwrap();
+        lead_status_changes(Some(&all(LEAD_STATUS_CHANGES))).unwrap();
+        lead_stages(Some(&all(LEAD_STAGES))).unwrap();
+        funnel(Some(&all(FUNNEL))).unwrap();
     }
 
     /// The other direction: every name a parser reads is in its table (a parser reads every
@@ -1279,6 +1452,9 @@ mod tests {
         contacts(only_the_workspace).unwrap();
         pipelines(only_the_workspace).unwrap();
         users(only_the_workspace).unwrap();
+        lead_status_changes(only_the_workspace).unwrap();
+        lead_stages(only_the_workspace).unwrap();
+        funnel(Some("workspaceId=w&pipelineId=1")).unwrap();
         let mut p = Params::parse(only_the_workspace, USERS).unwrap();
         assert_eq!(p.ids("leadId"), Vec::<i64>::new());
         let error = p.finish(()).unwrap_err();

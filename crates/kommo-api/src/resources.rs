@@ -1,11 +1,14 @@
-//! The four resources of the data API. Each handler parses its query in one call, asks the
-//! store in one call (which enforces the caller's grant), and renders the page.
+//! The resources of the data API. Each handler parses its query in one call, asks the store
+//! in one call (which enforces the caller's grant), and renders the page (or, for the
+//! funnel, the summary).
 
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use kommo_store::query::JsonPage;
-use kommo_store::rows::{ContactRow, LeadRow, PipelineRow, UserRow};
+use kommo_store::rows::{
+    ContactRow, Funnel, LeadRow, LeadStageRow, LeadStatusChangeRow, PipelineRow, UserRow,
+};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -154,4 +157,97 @@ pub(crate) async fn users(
     let query = params::users(query.as_deref())?;
     let _turn = state.read_turn().await;
     render(state.store().users_json(&caller.grant, &query).await?)
+}
+
+/// Lead status changes.
+///
+/// One row per real change of a lead's status, from Kommo's `lead_status_changed` events (a
+/// change whose before equals its after is not one). `pipeline_id_before`/`status_id_before`
+/// are `null` when Kommo's event has no before. Names are the pipelines' and statuses' at
+/// the time the event was synced. Default order: `changed_at` desc, then the event id desc.
+/// Filters on pipeline and status match the stage after the change.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/lead-status-changes",
+    tag = "kommo",
+    operation_id = "listLeadStatusChanges",
+    responses((status = 200, description = "One page of status changes.", body = PageBody<LeadStatusChangeRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn lead_status_changes(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::lead_status_changes(query.as_deref())?;
+    let _turn = state.read_turn().await;
+    render(
+        state
+            .store()
+            .lead_status_changes_json(&caller.grant, &query)
+            .await?,
+    )
+}
+
+/// Lead stages: every stay of a lead in a stage.
+///
+/// A lead's stays tile its life with no gap and no overlap: the first begins at the lead's
+/// `created_at` (in the stage its first known change left: when Kommo no longer lists the
+/// start of a history, the earliest change's "before" stage), each change ends one stay and
+/// begins the next (moves between pipelines alike), and the last is open (`left_at` null,
+/// `seconds_in_stage` counting up to now) unless the lead is deleted, when it ends at the
+/// deletion (a restored lead's stay goes on). Where Kommo's events miss a lead's latest move,
+/// the last stay begins at the lead's `updated_at`. Default order: `entered_at` desc, then
+/// `lead_id` desc.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/lead-stages",
+    tag = "kommo",
+    operation_id = "listLeadStages",
+    responses((status = 200, description = "One page of stays.", body = PageBody<LeadStageRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn lead_stages(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::lead_stages(query.as_deref())?;
+    let _turn = state.read_turn().await;
+    render(state.store().lead_stages_json(&caller.grant, &query).await?)
+}
+
+/// The funnel of a pipeline for a cohort of leads.
+///
+/// The cohort: leads, not deleted, created in `createdStart`..`createdEnd` (every lead
+/// without a range), that were ever in the pipeline. `stages` are the pipeline's in its sort
+/// order, lost (143) left out and won (142) last. For each stage: `entered`, leads of the
+/// cohort ever in it; `reached`, leads in it or in any later stage, won included, lost not
+/// (the classic funnel: never increasing down the list); `conversion_from_previous`,
+/// `reached` over the previous stage's (`null` for the first, or after a stage no lead
+/// reached); `current`, leads in it now; `lost_from`, leads that went from it straight to
+/// lost; `median_hours_in_stage`, `p75_hours_in_stage`, `p90_hours_in_stage` over the
+/// finished stays of the cohort's leads in it (nearest-rank percentiles: the smallest value
+/// with at least that share of values at or below it; `null` when no stay has finished).
+/// `totals`, by each lead's status now: `leads`, `won` (142), `lost` (143), `open` (the
+/// rest), `win_rate` = won / (won + lost) (`null` when none is closed), and
+/// `median_days_to_close` (nearest-rank median of `closed_at - created_at` over won and lost
+/// leads, in days).
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/funnel",
+    tag = "kommo",
+    operation_id = "getFunnel",
+    responses((status = 200, description = "The funnel.", body = Funnel)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn funnel(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::funnel(query.as_deref())?;
+    let _turn = state.read_turn().await;
+    let funnel = state.store().funnel(&caller.grant, &query).await?;
+    Ok(axum::Json(funnel).into_response())
 }

@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kommo_model::{Contact, Lead, LossReason, Pipeline, Source, Tag, User};
+use kommo_model::{Contact, Event, Lead, LossReason, Pipeline, Source, Tag, User};
 use serde_json::{Value, json};
 
 use crate::api::common::bad_request;
@@ -346,6 +346,17 @@ impl Control {
     /// Events in the log.
     pub fn event_count(&self) -> usize {
         self.state.inner.account.read().events.len()
+    }
+
+    /// The events of leads in the log, oldest first, as `GET /api/v4/events` shows them:
+    /// the ground truth of every lead's path through the stages.
+    pub fn lead_events(&self) -> Vec<Event> {
+        let acc = self.state.inner.account.read();
+        acc.events
+            .iter()
+            .filter(|e| e.entity_type == "lead")
+            .map(|e| acc.event_model(e, "http://localhost"))
+            .collect()
     }
 
     /// Freezes the simulator's clock (rate windows, lock-outs, token lifetimes): from now on

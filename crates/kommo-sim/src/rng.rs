@@ -28,6 +28,7 @@ pub(crate) mod stream {
     pub(crate) const ACTIVITY: u64 = 14;
     pub(crate) const FAULT: u64 = 15;
     pub(crate) const TOKEN: u64 = 16;
+    pub(crate) const LEAD_HISTORY: u64 = 17;
 }
 
 #[derive(Debug, Clone)]

@@ -34,6 +34,11 @@ pub(crate) fn opt_rfc3339<S: Serializer>(seconds: &Option<i64>, s: S) -> Result<
     }
 }
 
+/// Unix seconds (never null) as RFC 3339 UTC with milliseconds.
+pub(crate) fn rfc3339<S: Serializer>(seconds: &i64, s: S) -> Result<S::Ok, S::Error> {
+    opt_rfc3339(&Some(*seconds), s)
+}
+
 pub(crate) fn rfc3339_ms<S: Serializer>(millis: &i64, s: S) -> Result<S::Ok, S::Error> {
     if let Some(text) = Rfc3339Millis::new(*millis) {
         return s.serialize_str(text.as_str());

@@ -15,6 +15,7 @@ pub mod bench;
 mod db;
 mod error;
 mod format;
+mod history;
 mod json;
 mod keys;
 mod lease;
@@ -42,6 +43,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use db::Backend;
 pub use error::StoreError;
+pub use history::{LeadHistory, LeadLifeEvent, LeadState, LeadStay, LifeKind, StatusMove};
 pub use format::{unix_millis_to_rfc3339, unix_seconds_to_rfc3339};
 pub use keys::Keys;
 pub use model::{

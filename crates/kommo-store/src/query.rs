@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 
 pub use crate::resources::contacts::ContactOrder;
+pub use crate::resources::lead_stages::LeadStageOrder;
+pub use crate::resources::lead_status_changes::LeadStatusChangeOrder;
 pub use crate::resources::leads::LeadOrder;
 pub use crate::resources::pipelines::PipelineOrder;
 pub use crate::resources::users::UserOrder;
@@ -210,4 +212,52 @@ pub struct UsersQuery {
     /// `None`: user id ascending.
     pub order: Option<(UserOrder, Direction)>,
     pub page: PageRequest,
+}
+
+/// Filters of `GET /v1/kommo/lead-status-changes`. `pipeline_id` and `status_id` are the
+/// stage the lead moved to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadStatusChangeFilter {
+    pub lead_id: Vec<i64>,
+    pub pipeline_id: Vec<i64>,
+    pub status_id: Vec<i64>,
+    pub changed: TimeRange,
+    pub changed_by: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadStatusChangesQuery {
+    pub scope: Scope,
+    pub filter: LeadStatusChangeFilter,
+    /// `None`: `changed_at` desc, then event id desc.
+    pub order: Option<(LeadStatusChangeOrder, Direction)>,
+    pub page: PageRequest,
+}
+
+/// Filters of `GET /v1/kommo/lead-stages`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LeadStageFilter {
+    pub lead_id: Vec<i64>,
+    pub pipeline_id: Vec<i64>,
+    pub status_id: Vec<i64>,
+    pub entered: TimeRange,
+    /// `true`: stays still open (`left_at` null); `false`: finished ones.
+    pub is_current: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadStagesQuery {
+    pub scope: Scope,
+    pub filter: LeadStageFilter,
+    /// `None`: `entered_at` desc, then lead id desc.
+    pub order: Option<(LeadStageOrder, Direction)>,
+    pub page: PageRequest,
+}
+
+/// `GET /v1/kommo/funnel`: one pipeline, the cohort of leads created in `created`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunnelQuery {
+    pub scope: Scope,
+    pub pipeline_id: i64,
+    pub created: TimeRange,
 }

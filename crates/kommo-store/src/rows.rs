@@ -14,7 +14,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::format::{id_string, opt_id_string, opt_rfc3339, rfc3339_ms};
+use crate::format::{id_string, opt_id_string, opt_rfc3339, rfc3339, rfc3339_ms};
 
 /// The tenancy every row was synced under, and when it was written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema, sqlx::FromRow)]
@@ -250,4 +250,150 @@ pub struct UserRow {
     #[serde(serialize_with = "rfc3339_ms")]
     #[schema(value_type = String)]
     pub inserted_at: i64,
+}
+
+/// One real change of a lead's status (`GET /v1/kommo/lead-status-changes`): a Kommo
+/// `lead_status_changed` event whose before differs from its after.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LeadStatusChangeRow {
+    /// Kommo's event id (a string in Kommo too).
+    pub event_id: String,
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub lead_id: i64,
+    /// `null` when Kommo's event has no before (a lead's first status).
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub pipeline_id_before: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub status_id_before: Option<i64>,
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub pipeline_id_after: i64,
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub status_id_after: i64,
+    pub pipeline_name_before: Option<String>,
+    pub status_name_before: Option<String>,
+    pub pipeline_name_after: Option<String>,
+    pub status_name_after: Option<String>,
+    /// When the change happened (the event's `created_at`).
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, example = "2026-01-27T12:24:45.000Z")]
+    pub changed_at: i64,
+    /// The user who made it; `"0"` for Kommo's robot or the system.
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub changed_by: Option<i64>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub tenancy: RowTenancy,
+    pub document_id: String,
+    #[serde(serialize_with = "rfc3339_ms")]
+    #[schema(value_type = String)]
+    pub inserted_at: i64,
+}
+
+/// One stay of a lead in a stage (`GET /v1/kommo/lead-stages`). A lead's stays tile its
+/// life with no gap and no overlap: the first begins at the lead's `created_at`, each ends
+/// where the next begins, and the last is open (`left_at` null) unless the lead is deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct LeadStageRow {
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub lead_id: i64,
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub pipeline_id: i64,
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub status_id: i64,
+    pub pipeline_name: Option<String>,
+    pub status_name: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
+    #[schema(value_type = String, example = "2026-01-27T12:24:45.000Z")]
+    pub entered_at: i64,
+    /// `null` while the lead is still in the stage.
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub left_at: Option<i64>,
+    /// `left_at - entered_at`; up to now while the lead is still there.
+    pub seconds_in_stage: i64,
+    /// Where the lead went next; `null` for the last stay.
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub next_pipeline_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub next_status_id: Option<i64>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub tenancy: RowTenancy,
+    pub document_id: String,
+    #[serde(serialize_with = "rfc3339_ms")]
+    #[schema(value_type = String)]
+    pub inserted_at: i64,
+}
+
+/// The funnel of one pipeline for a cohort of leads (`GET /v1/kommo/funnel`).
+///
+/// The cohort: the leads (not deleted) created in the asked range that were ever in the
+/// pipeline. Stages are the pipeline's, in its sort order, lost (143) left out (it is in
+/// the totals and in each stage's `lost_from`) and won (142) last. Percentiles are
+/// nearest-rank: the smallest value with at least that share of values at or below it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Funnel {
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub pipeline_id: i64,
+    pub pipeline_name: Option<String>,
+    pub workspace_id: String,
+    pub stages: Vec<FunnelStage>,
+    pub totals: FunnelTotals,
+}
+
+/// One stage of a [`Funnel`].
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FunnelStage {
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub status_id: i64,
+    pub status_name: Option<String>,
+    /// The stage's sort position in the pipeline.
+    pub sort: i64,
+    /// Leads of the cohort that were ever in this stage.
+    pub entered: i64,
+    /// Leads of the cohort that were in this stage or in any later one (won included, lost
+    /// not): the classic funnel, never increasing down the list.
+    pub reached: i64,
+    /// `reached` / the previous stage's `reached`; `null` for the first stage, or when the
+    /// previous stage was reached by none.
+    pub conversion_from_previous: Option<f64>,
+    /// Leads of the cohort in this stage now.
+    pub current: i64,
+    /// Leads of the cohort that went from this stage straight to lost (143).
+    pub lost_from: i64,
+    /// Hours in the stage over the finished stays of the cohort's leads (`null` when none
+    /// has finished): median, 75th and 90th percentile.
+    pub median_hours_in_stage: Option<f64>,
+    pub p75_hours_in_stage: Option<f64>,
+    pub p90_hours_in_stage: Option<f64>,
+}
+
+/// The outcome of a [`Funnel`]'s cohort, by each lead's current status.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FunnelTotals {
+    /// Leads in the cohort.
+    pub leads: i64,
+    /// Of them, now won (142).
+    pub won: i64,
+    /// Now lost (143).
+    pub lost: i64,
+    /// Neither.
+    pub open: i64,
+    /// `won / (won + lost)`; `null` when none is closed.
+    pub win_rate: Option<f64>,
+    /// Median of `closed_at - created_at` in days over the won and lost leads.
+    pub median_days_to_close: Option<f64>,
 }

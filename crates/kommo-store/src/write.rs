@@ -86,7 +86,7 @@ fn last_copies<T, K: std::hash::Hash + Eq>(rows: &[T], id: impl Fn(&T) -> K) -> 
 /// Checks that the tenancy is the integration's own: rows can never be filed under a
 /// workspace or organization other than the one their integration belongs to. Returns the
 /// workspace's integer key.
-async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<i64, StoreError> {
+pub(crate) async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<i64, StoreError> {
     let found: Option<TenancyRecord> = tx
         .fetch_optional(
             "SELECT i.organization_id, i.workspace_id, w.key FROM integrations i \
@@ -118,7 +118,7 @@ async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<i64, StoreEr
     Ok(found.key)
 }
 
-async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+pub(crate) async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO checkpoints (integration_id, stream, cursor_updated_at, cursor_id, full_sync_done, extra, saved_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (integration_id, stream) DO UPDATE SET \
@@ -138,7 +138,7 @@ async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint) -> Result<(), St
     Ok(())
 }
 
-fn check_checkpoint(
+pub(crate) fn check_checkpoint(
     tenancy: &RowTenancy,
     checkpoint: Option<&Checkpoint>,
 ) -> Result<(), StoreError> {

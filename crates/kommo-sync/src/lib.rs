@@ -17,6 +17,7 @@ mod cursor;
 pub mod dictionaries;
 mod error;
 pub mod flatten;
+pub mod lead_history;
 pub mod leads;
 mod links;
 pub mod metrics;
@@ -48,9 +49,11 @@ pub use users::flatten::user_row;
 
 /// Every checkpoint stream a run keeps, as the store names them (`Store::checkpoint`): the
 /// live and deleted streams of leads and contacts.
-pub const CHECKPOINT_STREAMS: [&str; 4] = [
+pub const CHECKPOINT_STREAMS: [&str; 6] = [
     leads::STREAM,
     leads::DELETED_STREAM,
     contacts::STREAM,
     contacts::DELETED_STREAM,
+    lead_history::STREAM,
+    lead_history::STAGES_STREAM,
 ];

@@ -98,6 +98,10 @@ pub struct RunSummary {
     pub deleted_leads: StreamStats,
     pub contacts: StreamStats,
     pub deleted_contacts: StreamStats,
+    /// Lead events read (`rows`) and new status changes among them (`flagged`).
+    pub lead_events: StreamStats,
+    /// Leads whose stays were derived again.
+    pub restaged_leads: u64,
     pub pipeline_rows: u64,
     pub users: u64,
     /// Rows read again because a link changed on the other side (see `links`).

@@ -16,6 +16,10 @@ pub enum Entity {
     DeletedLeads,
     Contacts,
     DeletedContacts,
+    /// Lead events (status changes, added, deleted, restored) for the funnel history.
+    LeadEvents,
+    /// The stays derived from them (no Kommo requests).
+    LeadStages,
 }
 
 impl Entity {
@@ -28,6 +32,8 @@ impl Entity {
             Self::DeletedLeads => "deleted leads",
             Self::Contacts => "contacts",
             Self::DeletedContacts => "deleted contacts",
+            Self::LeadEvents => "lead events",
+            Self::LeadStages => "lead stages",
         }
     }
 }

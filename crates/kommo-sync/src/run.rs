@@ -1,5 +1,6 @@
 //! One sync run of one integration: dictionaries first (so rows resolve names), pipelines,
-//! users, then the leads and contacts streams with their deleted lists. The run and its
+//! users, then the leads and contacts streams with their deleted lists, then the lead
+//! events and the stays derived from them. The run and its
 //! outcome are recorded in the store's run history, failures with their message.
 
 use std::sync::Arc;
@@ -18,7 +19,7 @@ use crate::metrics;
 use crate::options::{RunKind, RunSummary, StreamStats, SyncOptions};
 use crate::progress::{Entity, EntityProgress, Progress, ProgressEvent};
 use crate::stream::{RunContext, WriteContext, run_stream};
-use crate::{pipelines, users};
+use crate::{lead_history, pipelines, users};
 
 /// The tenancy rows of `integration` are written under.
 pub fn tenancy_of(integration: &Integration) -> RowTenancy {
@@ -107,6 +108,8 @@ pub async fn sync_integration(
         deleted_leads: StreamStats::default(),
         contacts: StreamStats::default(),
         deleted_contacts: StreamStats::default(),
+        lead_events: StreamStats::default(),
+        restaged_leads: 0,
         pipeline_rows: 0,
         users: 0,
         relinked_leads: 0,
@@ -261,6 +264,16 @@ async fn run_parts(
     let repaired = links::repair(&ctx, &write.links).await?;
     summary.relinked_leads = repaired.leads;
     summary.relinked_contacts = repaired.contacts;
+    lead_history::sync_events(&ctx, &mut summary.lead_events).await?;
+    let step = Instant::now();
+    summary.restaged_leads = lead_history::derive_stages(&ctx).await?;
+    done(
+        progress,
+        &integration.id,
+        Entity::LeadStages,
+        summary.restaged_leads,
+        step,
+    );
     Ok(())
 }
 

@@ -10,12 +10,14 @@
     reason = "test support: a set-up that fails is a failed test, said where it happened"
 )]
 
+pub mod history;
 pub mod oracle;
 
 use kommo_sim::RunningSimulator;
 use kommo_store::testing::{TestStore, announce_postgres_skip};
 use kommo_store::{Integration, IntegrationAuth, Keys, NewIntegration, SecretString, Store};
 
+pub use history::{assert_funnel_matches, assert_history_matches};
 pub use oracle::assert_store_matches;
 
 pub const ORG: &str = "org-1";

@@ -18,10 +18,10 @@ use serde_json::{Map, Value, json};
 /// The names and colors the account's dictionaries give, from the simulator itself.
 #[derive(Debug)]
 pub struct Truth {
-    pipelines: Vec<Pipeline>,
+    pub(crate) pipelines: Vec<Pipeline>,
     users: Vec<User>,
-    pipeline_names: HashMap<i64, String>,
-    status_names: HashMap<(i64, i64), String>,
+    pub(crate) pipeline_names: HashMap<i64, String>,
+    pub(crate) status_names: HashMap<(i64, i64), String>,
     loss_reasons: HashMap<i64, String>,
     sources: HashMap<i64, String>,
     lead_tag_colors: HashMap<i64, Option<String>>,
@@ -62,7 +62,7 @@ impl Truth {
 }
 
 /// The three tenancy fields every row carries.
-fn tenancy(integration: &Integration) -> [(&'static str, Value); 3] {
+pub(crate) fn tenancy(integration: &Integration) -> [(&'static str, Value); 3] {
     [
         ("integration_id", json!(integration.id)),
         ("workspace_id", json!(integration.workspace_id)),
@@ -71,29 +71,29 @@ fn tenancy(integration: &Integration) -> [(&'static str, Value); 3] {
 }
 
 /// Ids are strings.
-fn id(value: i64) -> Value {
+pub(crate) fn id(value: i64) -> Value {
     Value::String(value.to_string())
 }
 
 /// Ids where Kommo may send none (0 means none for these).
-fn opt_id(value: Option<i64>) -> Value {
+pub(crate) fn opt_id(value: Option<i64>) -> Value {
     value.map_or(Value::Null, id)
 }
 
 /// Timestamps: RFC 3339 UTC with milliseconds and `Z`.
-fn time(unix_seconds: i64) -> Value {
+pub(crate) fn time(unix_seconds: i64) -> Value {
     match DateTime::from_timestamp(unix_seconds, 0) {
         Some(t) => Value::String(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()),
         None => panic!("timestamp {unix_seconds} out of range"),
     }
 }
 
-fn opt_time(unix_seconds: Option<i64>) -> Value {
+pub(crate) fn opt_time(unix_seconds: Option<i64>) -> Value {
     unix_seconds.map_or(Value::Null, time)
 }
 
 /// Text that Kommo leaves empty is served as `null`.
-fn text(value: &str) -> Value {
+pub(crate) fn text(value: &str) -> Value {
     if value.is_empty() {
         Value::Null
     } else {
@@ -192,7 +192,7 @@ fn tag_columns(tags: &[Tag], colors: &HashMap<i64, Option<String>>) -> [(&'stati
     ]
 }
 
-fn row(fields: impl IntoIterator<Item = (&'static str, Value)>) -> Map<String, Value> {
+pub(crate) fn row(fields: impl IntoIterator<Item = (&'static str, Value)>) -> Map<String, Value> {
     fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
@@ -411,7 +411,7 @@ const JSON_TEXT_FIELDS: [&str; 3] = ["custom_fields_values", "tags", "rights"];
 
 /// A stored row in its published JSON form, JSON-text fields parsed, with the two fields the
 /// store stamps itself (`document_id`, `inserted_at`) checked for form and taken out.
-fn published(
+pub(crate) fn published(
     row: &impl Serialize,
     document_ids: &mut BTreeSet<String>,
     problems: &mut Vec<String>,
@@ -445,7 +445,7 @@ fn published(
 }
 
 /// The fields on which two rows differ, for the failure message.
-fn diff(expected: &Map<String, Value>, stored: &Map<String, Value>) -> String {
+pub(crate) fn diff(expected: &Map<String, Value>, stored: &Map<String, Value>) -> String {
     let keys: BTreeSet<&String> = expected.keys().chain(stored.keys()).collect();
     keys.into_iter()
         .filter(|k| expected.get(*k) != stored.get(*k))
@@ -466,7 +466,7 @@ fn diff(expected: &Map<String, Value>, stored: &Map<String, Value>) -> String {
 
 /// Compares keyed expected rows with keyed stored rows: none missing, none extra, none
 /// different.
-fn compare(
+pub(crate) fn compare(
     what: &str,
     mut expected: BTreeMap<String, Map<String, Value>>,
     stored: Vec<(String, Map<String, Value>)>,

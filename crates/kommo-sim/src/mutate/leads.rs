@@ -522,12 +522,18 @@ impl Account {
         {
             self.company_leads.add(pos as u32, id);
         }
-        self.record(
+        // The stage the lead was created in, as `lead_status_changed` values carry stages.
+        self.push_event(
             EventKind::LeadAdded,
             "lead",
             id,
             rec.created_by,
             rec.created_at,
+            EventValue::None,
+            EventValue::Status {
+                status_id: rec.status_id,
+                pipeline_id: rec.pipeline_id,
+            },
         );
     }
 

@@ -27,6 +27,11 @@ impl<'a> Where<'a> {
         self.args.push(arg);
     }
 
+    /// A condition without arguments (a fixed test such as `left_at IS NULL`).
+    pub(crate) fn raw(&mut self, cond: &'static str) {
+        self.conds.push(cond.to_owned());
+    }
+
     pub(crate) fn eq_str(&mut self, column: &str, value: &'a str) {
         self.cond(format!("{column} = ?"), Arg::str(value));
     }

@@ -1,6 +1,7 @@
 //! The data API's resources, one module each in the same shape, and what they share.
 //!
-//! A resource module (`leads`, `contacts`, `pipelines`, `users`) holds, in this order:
+//! A resource module (`leads`, `contacts`, `pipelines`, `users`, `lead_status_changes`,
+//! `lead_stages`) holds, in this order:
 //! - `COLUMNS`, its table's stored columns, and `bind`, which binds a row's values in that
 //!   order, side by side (the sync writes of `write` use both; a count that differs fails
 //!   every write);
@@ -16,6 +17,8 @@
 //!
 //! Adding a resource is adding such a file, its row type in `rows`, its filter and query in
 //! `query`, and its tables in the migrations.
+//!
+//! `funnel` is the one summary: no rows, the funnel of a pipeline's cohort from `lead_stages`.
 //!
 //! Shared: `filter` (WHERE clauses, time bounds, sort terms, page checks), `tags` (the tag
 //! filters of leads and contacts, joined `IN` or `EXISTS`), and here the grant check, the
@@ -127,6 +130,9 @@ macro_rules! page_row {
 
 pub(crate) mod contacts;
 pub(crate) mod filter;
+pub(crate) mod funnel;
+pub(crate) mod lead_stages;
+pub(crate) mod lead_status_changes;
 pub(crate) mod leads;
 pub(crate) mod pipelines;
 pub(crate) mod tags;
@@ -313,7 +319,10 @@ struct PostgresPlanLine {
 #[cfg(test)]
 mod tests {
     use super::filter::order_terms;
-    use crate::query::{ContactOrder, LeadOrder, OrderColumn, PipelineOrder, UserOrder};
+    use crate::query::{
+        ContactOrder, LeadOrder, LeadStageOrder, LeadStatusChangeOrder, OrderColumn, PipelineOrder,
+        UserOrder,
+    };
 
     /// Without `orderBy`, `orderDirection` alone turns the default order's first column (what
     /// the API passes as `DEFAULT` with the direction); the resource's default terms must
@@ -340,5 +349,9 @@ mod tests {
         default_starts_with_default_column::<ContactOrder>(super::contacts::DEFAULT_ORDER);
         default_starts_with_default_column::<PipelineOrder>(super::pipelines::DEFAULT_ORDER);
         default_starts_with_default_column::<UserOrder>(super::users::DEFAULT_ORDER);
+        default_starts_with_default_column::<LeadStatusChangeOrder>(
+            super::lead_status_changes::DEFAULT_ORDER,
+        );
+        default_starts_with_default_column::<LeadStageOrder>(super::lead_stages::DEFAULT_ORDER);
     }
 }

@@ -6,7 +6,9 @@ use crate::Store;
 use crate::db::Arg;
 use crate::error::StoreError;
 use crate::resources::{contacts, leads, pipelines, users};
-use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, UserRow};
+use crate::rows::{
+    ContactRow, LeadRow, LeadStageRow, LeadStatusChangeRow, PipelineRow, RowTag, UserRow,
+};
 
 /// `id, <columns>`: every stored column (the decoders ignore `ws`).
 fn select(columns: &[&str]) -> String {
@@ -135,6 +137,36 @@ impl Store {
         Ok(self
             .db()
             .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?)
+    }
+
+    /// Every stored status change of an integration's leads, by lead, time and event id.
+    pub async fn all_lead_status_change_rows(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<LeadStatusChangeRow>, StoreError> {
+        Ok(self
+            .db()
+            .fetch_all(
+                "SELECT * FROM lead_status_changes WHERE integration_id = ? \
+                 ORDER BY lead_id, changed_at, event_id",
+                vec![Arg::str(integration_id)],
+            )
+            .await?)
+    }
+
+    /// Every stored stay of an integration's leads, by lead and entry time.
+    pub async fn all_lead_stage_rows(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<LeadStageRow>, StoreError> {
+        Ok(self
+            .db()
+            .fetch_all(
+                "SELECT * FROM lead_stages_served WHERE integration_id = ? \
+                 ORDER BY lead_id, entered_at, id",
+                vec![Arg::str(integration_id)],
+            )
             .await?)
     }
 }
