@@ -190,6 +190,10 @@ impl From<kommo_store::StoreError> for ApiError {
             kommo_store::StoreError::NotGranted { .. } => Self::Forbidden {
                 detail: error.to_string(),
             },
+            // Something the caller named that is not there (a pipeline of the funnel).
+            kommo_store::StoreError::NotFound { what } => Self::NotFound {
+                detail: format!("{what} does not exist"),
+            },
             // Only what the caller sent, e.g. a page the database cannot express.
             kommo_store::StoreError::InvalidInput { field, reason } => {
                 Self::bad_request(vec![InvalidParam::new(field, reason)])

@@ -167,6 +167,8 @@ async fn integration_gauges(state: &AppState) -> Result<String, ApiError> {
             ("deleted_contacts", counts.deleted_contacts),
             ("pipeline_statuses", counts.pipeline_rows),
             ("users", counts.users),
+            ("lead_status_changes", counts.lead_status_changes),
+            ("lead_stages", counts.lead_stages),
         ] {
             rows.sample(&[("integration", id), ("entity", entity)], count as f64);
         }

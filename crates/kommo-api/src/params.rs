@@ -388,8 +388,8 @@ pub const LEAD_STATUS_CHANGES: &[ParamSpec] = &[
     spec(
         "orderBy",
         Kind::OrderBy(LeadStatusChangeOrder::COLUMNS),
-        "Sort column; ties are broken by `changed_at`, then the event id. \
-         Default: `changed_at` desc, then the event id desc.",
+        "Sort column; ties are broken by `changed_at`, then the order the changes were stored. \
+         Default: `changed_at` desc.",
     ),
     ORDER_DIRECTION,
 ];

@@ -164,7 +164,7 @@ pub(crate) async fn users(
 /// One row per real change of a lead's status, from Kommo's `lead_status_changed` events (a
 /// change whose before equals its after is not one). `pipeline_id_before`/`status_id_before`
 /// are `null` when Kommo's event has no before. Names are the pipelines' and statuses' at
-/// the time the event was synced. Default order: `changed_at` desc, then the event id desc.
+/// the time the event was synced. Default order: `changed_at` desc.
 /// Filters on pipeline and status match the stage after the change.
 #[utoipa::path(
     get,

@@ -1,5 +1,6 @@
 //! Crash safety: `kommo-data sync` SIGKILLed at arbitrary moments of a 50,000-lead sync, then
-//! restarted, leaves the store equal to the account: nothing missing, duplicated or stale.
+//! restarted, leaves the store equal to the account (the funnel history included): nothing
+//! missing, duplicated or stale.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, reason = "test code")]
 
@@ -21,6 +22,15 @@ fn spawn_once(test: &TestStore, integration_id: &str) -> Child {
 }
 
 /// Where the leads stream stands: (cursor, done), `None` before its first page.
+/// Whether a lead events window is being read (its checkpoint names the next page).
+async fn events_under_way(test: &TestStore, id: &str) -> bool {
+    test.store
+        .checkpoint(id, kommo_sync::lead_history::STREAM)
+        .await
+        .unwrap()
+        .is_some_and(|c| c.extra.is_some())
+}
+
 async fn leads_position(test: &TestStore, id: &str) -> Option<(i64, i64, bool)> {
     test.store
         .checkpoint(id, "leads")
@@ -56,6 +66,7 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
         let mut child = spawn_once(&test, &id);
         let mut kills = 0;
         let mut mid_run_kills = 0;
+        let mut history_kills = 0;
         let mut rounds = 0;
         loop {
             rounds += 1;
@@ -73,9 +84,20 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                 }
             }
+            // Two more kills land inside the lead events stream: once a window is under way.
+            if (8..10).contains(&kills) {
+                let waiting_since = Instant::now();
+                while !events_under_way(&test, &id).await
+                    && child.try_wait().unwrap().is_none()
+                    && waiting_since.elapsed() < Duration::from_secs(300)
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }
             let wait = match kills {
                 0..8 if kills % 2 == 1 => moments.next_ms(300),
                 0..8 => 150 + moments.next_ms(2_500),
+                8..10 => moments.next_ms(200),
                 _ => u64::MAX,
             };
             let deadline = Instant::now() + Duration::from_millis(wait.min(600_000));
@@ -98,6 +120,9 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
                     );
                 }
                 None => {
+                    if events_under_way(&test, &id).await {
+                        history_kills += 1;
+                    }
                     child.kill().unwrap();
                     child.wait().unwrap();
                     kills += 1;
@@ -126,10 +151,16 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
             mid_run_kills >= 3,
             "{db}: only {mid_run_kills} of {kills} kills landed inside the leads stream (seed {seed})"
         );
+        assert!(
+            history_kills >= 1,
+            "{db}: no kill landed inside the lead events stream (seed {seed})"
+        );
         let live = common::assert_store_matches(&test.store, &integration, &sim).await;
         assert!(live > 45_000, "{db}: {live}");
+        let (changes, stays) = common::assert_history_matches(&test.store, &integration, &sim).await;
+        assert!(changes > 100_000 && stays > changes, "{db}: {changes} changes, {stays} stays");
         eprintln!(
-            "{db}: {kills} kills ({mid_run_kills} inside the leads stream), complete after {:?}",
+            "{db}: {kills} kills ({mid_run_kills} inside the leads stream, {history_kills} inside the lead events), complete after {:?}",
             started.elapsed()
         );
         test.cleanup().await.unwrap();

@@ -9,7 +9,8 @@ use chrono::DateTime;
 use crate::query::{
     ContactFilter, ContactsQuery, Grant, LeadFilter, LeadsQuery, PageRequest, Scope, TimeRange,
 };
-use crate::rows::{ContactRow, LeadRow, RowTag, RowTenancy};
+use crate::rows::{ContactRow, LeadRow, LeadStatusChangeRow, PipelineRow, RowTag, RowTenancy};
+use crate::LeadStay;
 use crate::{Checkpoint, IntegrationAuth, NewIntegration, SecretString, Store, StoreError};
 
 /// What a write benchmark measured.
@@ -142,6 +143,103 @@ pub fn synthetic_lead(tenancy: &RowTenancy, id: i64) -> LeadRow {
         pipeline_name: Some(format!("Pipeline {pipeline}")),
         tag_list: tags,
     }
+}
+
+/// The pipelines of the synthetic leads: 1000 to 1009, each with the open stages
+/// `pipeline * 10 + 2` to `+ 9` in that order, then won (142) and lost (143).
+pub fn synthetic_pipelines(tenancy: &RowTenancy) -> Vec<PipelineRow> {
+    let mut rows = Vec::new();
+    for pipeline in 1000..1010 {
+        let stages = (2..10)
+            .map(|s| (pipeline * 10 + s, format!("Stage {s}"), s * 10))
+            .chain([(142, "Won".to_owned(), 10_000), (143, "Lost".to_owned(), 11_000)]);
+        for (status_id, status_name, sort) in stages {
+            rows.push(PipelineRow {
+                pipeline_id: pipeline,
+                pipeline_name: format!("Pipeline {pipeline}"),
+                pipeline_sort: pipeline,
+                status_id,
+                status_name,
+                sort,
+                is_editable: status_id < 142,
+                color: "#99ccff".to_owned(),
+                status_type: 0,
+                tenancy: tenancy.clone(),
+                document_id: String::new(),
+                inserted_at: 0,
+                is_main: pipeline == 1000,
+                is_archive: false,
+            });
+        }
+    }
+    rows
+}
+
+/// A synthetic lead's path through its pipeline ([`synthetic_pipelines`]): created in the
+/// first stage, forward one stage at a time up to a drawn stage, back to its own stage when
+/// that is earlier, or on to won / lost; stays of 1 to 72 hours. About five status changes a
+/// lead. The status changes, and the stays they tile.
+pub fn synthetic_history(lead: &LeadRow) -> (Vec<LeadStatusChangeRow>, Vec<LeadStay>) {
+    let n = u64::try_from(lead.lead_id).unwrap_or(0);
+    let p = lead.pipeline_id;
+    let stage = |i: i64| p * 10 + 2 + i;
+    let closed = lead.status_id == 142 || lead.status_id == 143;
+    let own = if closed { None } else { Some(lead.status_id - p * 10 - 2) };
+    let drawn = pick(n, 30, 8);
+    let reach = own.map_or(drawn, |o| o.max(drawn));
+    let mut path: Vec<i64> = (0..=reach).map(stage).collect();
+    match own {
+        Some(o) if o < reach => path.push(stage(o)),
+        Some(_) => {}
+        None => path.push(lead.status_id),
+    }
+    let created = lead.created_at.unwrap_or(BASE);
+    let mut at = created;
+    let mut entered = Vec::with_capacity(path.len());
+    for (k, _) in path.iter().enumerate() {
+        if k > 0 {
+            at += 3_600 * (1 + pick(n, 40 + k as u64, 72));
+        }
+        entered.push(at);
+    }
+    let last = path.len() - 1;
+    let closed_at = closed.then_some(entered[last]);
+    let changes = (1..path.len())
+        .map(|k| LeadStatusChangeRow {
+            event_id: format!("{:016x}{k:02}", n),
+            lead_id: lead.lead_id,
+            pipeline_id_before: Some(p),
+            status_id_before: Some(path[k - 1]),
+            pipeline_id_after: p,
+            status_id_after: path[k],
+            pipeline_name_before: lead.pipeline_name.clone(),
+            status_name_before: Some("Stage".to_owned()),
+            pipeline_name_after: lead.pipeline_name.clone(),
+            status_name_after: Some("Stage".to_owned()),
+            changed_at: entered[k],
+            changed_by: Some(9000 + pick(n, 6, 50)),
+            tenancy: lead.tenancy.clone(),
+            document_id: String::new(),
+            inserted_at: 0,
+        })
+        .collect();
+    let stays = (0..path.len())
+        .map(|k| LeadStay {
+            lead_id: lead.lead_id,
+            pipeline_id: p,
+            status_id: path[k],
+            pipeline_name: lead.pipeline_name.clone(),
+            status_name: Some("Stage".to_owned()),
+            entered_at: entered[k],
+            left_at: entered.get(k + 1).copied(),
+            next: path.get(k + 1).map(|s| (p, *s)),
+            lead_created_at: created,
+            lead_status_id: path[last],
+            lead_closed_at: closed_at,
+            lead_is_deleted: false,
+        })
+        .collect();
+    (changes, stays)
 }
 
 /// A synthetic contact with one or two emails and a phone.

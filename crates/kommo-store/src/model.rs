@@ -181,4 +181,8 @@ pub struct EntityCounts {
     /// (pipeline, status) rows.
     pub pipeline_rows: u64,
     pub users: u64,
+    /// Real status changes of leads (the funnel history).
+    pub lead_status_changes: u64,
+    /// Stays of leads in stages.
+    pub lead_stages: u64,
 }

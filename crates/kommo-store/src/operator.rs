@@ -19,6 +19,8 @@ impl Store {
             deleted_contacts: i64,
             pipeline_rows: i64,
             users: i64,
+            lead_status_changes: i64,
+            lead_stages: i64,
         }
         let live = "is_deleted = ?";
         let sql = format!(
@@ -28,7 +30,9 @@ impl Store {
              (SELECT COUNT(*) FROM contacts WHERE integration_id = ? AND {live}) AS contacts, \
              (SELECT COUNT(*) FROM contacts WHERE integration_id = ? AND {live}) AS deleted_contacts, \
              (SELECT COUNT(*) FROM pipelines WHERE integration_id = ?) AS pipeline_rows, \
-             (SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users"
+             (SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users, \
+             (SELECT COUNT(*) FROM lead_status_changes WHERE integration_id = ?) AS lead_status_changes, \
+             (SELECT COUNT(*) FROM lead_stages WHERE integration_id = ?) AS lead_stages"
         );
         let id = || Arg::str(integration_id);
         let args = vec![
@@ -42,6 +46,8 @@ impl Store {
             Arg::Bool(true),
             id(),
             id(),
+            id(),
+            id(),
         ];
         let row: Option<Record> = self.db().fetch_optional(&sql, args).await?;
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
@@ -52,6 +58,8 @@ impl Store {
             deleted_contacts: n(r.deleted_contacts),
             pipeline_rows: n(r.pipeline_rows),
             users: n(r.users),
+            lead_status_changes: n(r.lead_status_changes),
+            lead_stages: n(r.lead_stages),
         }))
     }
 }

@@ -229,7 +229,7 @@ pub struct LeadStatusChangeFilter {
 pub struct LeadStatusChangesQuery {
     pub scope: Scope,
     pub filter: LeadStatusChangeFilter,
-    /// `None`: `changed_at` desc, then event id desc.
+    /// `None`: `changed_at` desc.
     pub order: Option<(LeadStatusChangeOrder, Direction)>,
     pub page: PageRequest,
 }

@@ -65,6 +65,9 @@ async fn stays_changes_and_funnels_equal_the_account_history() {
         };
         for round in 0..2 {
             sim.control().run_activity_steps(&activity, 300, 40 + round);
+            // A window ends two seconds before the run: events of the current seconds are
+            // the next run's.
+            tokio::time::sleep(std::time::Duration::from_secs(3)).await;
             let next = sync_integration(store, &integration, &options, &Progress::none())
                 .await
                 .unwrap();

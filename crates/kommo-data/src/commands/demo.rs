@@ -395,6 +395,19 @@ fn print_ready(
         );
         println!();
     }
+    if let Some(pipeline_id) = examples.pipeline_id {
+        let name = examples.pipeline_name.as_deref().unwrap_or("?");
+        println!("   The funnel of \"{name}\": reached, conversion and time in each stage:");
+        println!(
+            "   curl -s '{base}/v1/kommo/funnel?workspaceId={WORKSPACE}&pipelineId={pipeline_id}' {auth}"
+        );
+        println!();
+        println!("   Every stay of a lead in a stage of it, latest first:");
+        println!(
+            "   curl -s '{base}/v1/kommo/lead-stages?workspaceId={WORKSPACE}&pipelineId={pipeline_id}&limit=5' {auth}"
+        );
+        println!();
+    }
     println!("   Pipelines and their statuses:");
     println!("   curl -s '{base}/v1/kommo/pipelines?workspaceId={WORKSPACE}' {auth}");
     println!();

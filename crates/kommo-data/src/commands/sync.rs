@@ -228,13 +228,14 @@ fn print_round(results: &[RoundResult]) {
     for (id, result) in results {
         match result {
             Ok(s) => println!(
-                "{id}: {} sync ok: {} leads, {} contacts, {} deleted flagged, {} pipeline rows, {} users; {} requests, {} 429s, {:.1}s",
+                "{id}: {} sync ok: {} leads, {} contacts, {} deleted flagged, {} pipeline rows, {} users, {} new status changes; {} requests, {} 429s, {:.1}s",
                 s.kind.as_str(),
                 s.leads.rows,
                 s.contacts.rows,
                 s.deleted_leads.flagged + s.deleted_contacts.flagged,
                 s.pipeline_rows,
                 s.users,
+                s.lead_events.flagged,
                 s.requests,
                 s.rate_limited,
                 s.elapsed.as_secs_f64()
@@ -315,8 +316,14 @@ async fn report(
         {
             streams.insert(
                 stream.to_owned(),
+                // The stays' derivation keeps a watermark of write times (ms), not of Kommo's.
+                let cursor = if stream == kommo_sync::lead_history::STAGES_STREAM {
+                    kommo_store::unix_millis_to_rfc3339(c.cursor_updated_at)
+                } else {
+                    kommo_store::unix_seconds_to_rfc3339(c.cursor_updated_at)
+                };
                 json!({
-                    "cursor_updated_at": kommo_store::unix_seconds_to_rfc3339(c.cursor_updated_at),
+                    "cursor_updated_at": cursor,
                     "full_sync_done": c.full_sync_done,
                 }),
             );
@@ -330,6 +337,8 @@ async fn report(
         "deleted_contacts": counts.deleted_contacts,
         "pipeline_rows": counts.pipeline_rows,
         "users": counts.users,
+        "lead_status_changes": counts.lead_status_changes,
+        "lead_stages": counts.lead_stages,
     });
     // The store is complete up to the start of the last successful run.
     value["lag_seconds"] = json!(

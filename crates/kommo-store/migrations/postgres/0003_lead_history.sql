@@ -28,10 +28,10 @@ CREATE TABLE lead_status_changes (
 CREATE UNIQUE INDEX lead_status_changes_key ON lead_status_changes (integration_id, event_id);
 CREATE INDEX lead_status_changes_lead_of ON lead_status_changes (integration_id, lead_id, changed_at, event_id);
 CREATE INDEX lead_status_changes_inserted ON lead_status_changes (integration_id, inserted_at);
-CREATE INDEX lead_status_changes_ws_changed ON lead_status_changes (ws, changed_at DESC NULLS LAST, event_id DESC NULLS LAST, id DESC NULLS LAST);
-CREATE INDEX lead_status_changes_ws_lead ON lead_status_changes (ws, lead_id, changed_at DESC NULLS LAST, event_id DESC NULLS LAST, id DESC NULLS LAST);
-CREATE INDEX lead_status_changes_ws_status ON lead_status_changes (ws, status_id_after, changed_at DESC NULLS LAST, event_id DESC NULLS LAST, id DESC NULLS LAST);
-CREATE INDEX lead_status_changes_ws_pipeline ON lead_status_changes (ws, pipeline_id_after, changed_at DESC NULLS LAST, event_id DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX lead_status_changes_ws_changed ON lead_status_changes (ws, changed_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX lead_status_changes_ws_lead ON lead_status_changes (ws, lead_id, changed_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX lead_status_changes_ws_status ON lead_status_changes (ws, status_id_after, changed_at DESC NULLS LAST, id DESC NULLS LAST);
+CREATE INDEX lead_status_changes_ws_pipeline ON lead_status_changes (ws, pipeline_id_after, changed_at DESC NULLS LAST, id DESC NULLS LAST);
 
 -- lead_added, lead_deleted and lead_restored: when a lead began, and when it was in the trash.
 CREATE TABLE lead_life_events (

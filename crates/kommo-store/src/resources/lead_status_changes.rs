@@ -66,7 +66,8 @@ pub(crate) fn bind<'a>(
 }
 
 order_columns!(
-    /// Columns a status-change listing can be ordered by; ties broken by event id.
+    /// Columns a status-change listing can be ordered by; ties broken by time, then storage
+    /// order (integer keys: both databases' page readers seek by integer sort keys).
     LeadStatusChangeOrder {
         ChangedAt => "changed_at",
         LeadId => "lead_id",
@@ -76,14 +77,11 @@ order_columns!(
 );
 
 /// The order without `orderBy`: newest first.
-pub(crate) const DEFAULT_ORDER: &[(&str, Direction)] = &[
-    ("changed_at", Direction::Desc),
-    ("event_id", Direction::Desc),
-    ("id", Direction::Desc),
-];
+pub(crate) const DEFAULT_ORDER: &[(&str, Direction)] =
+    &[("changed_at", Direction::Desc), ("id", Direction::Desc)];
 
 /// What breaks ties after the chosen column.
-const TIES: &[&str] = &["changed_at", "event_id", "id"];
+const TIES: &[&str] = &["changed_at", "id"];
 
 page_row!(LeadStatusChangeRow {
     event_id: Text, lead_id: Id, pipeline_id_before: Id, status_id_before: Id,

@@ -45,7 +45,9 @@ pub(crate) struct ApiBenchArgs {
     #[arg(long, default_value = "kommo-bench-api")]
     dir: PathBuf,
     /// Which queries of the mix to send, by number (1 = pipeline and created range, 2 = status
-    /// list, 3 = tag name, 4 = page 500, 5 = contact by email); all by default.
+    /// list, 3 = tag name, 4 = page 500, 5 = contact by email; the funnel history: 6 = the
+    /// funnel of one pipeline for one quarter, 7 = a page of one status's lead stages, 8 = a
+    /// page of one pipeline's status changes in 30 days); 1 to 5 by default.
     #[arg(long, value_delimiter = ',', default_values_t = [1, 2, 3, 4, 5])]
     queries: Vec<usize>,
     /// Passed to `serve --max-concurrent-reads` (0 = no limit but the database pool).
@@ -83,7 +85,8 @@ pub(crate) async fn run(args: ApiBenchArgs) -> anyhow::Result<()> {
         args.connections, args.warmup_seconds, args.seconds
     );
     println!(
-        "  data: {} leads and {} contacts in one workspace (kommo_store::bench synthetic rows: 10 pipelines, 0-3 tags, two years).",
+        "  data: {} leads and {} contacts in one workspace (kommo_store::bench synthetic rows: 10 pipelines, 0-3 tags, two years; \
+         about five status changes a lead, with the stays they tile).",
         args.leads, args.contacts
     );
     println!(
@@ -254,6 +257,9 @@ async fn measure(
         "query", "requests", "p50 ms", "p99 ms", "max ms", "rows"
     );
     for (kind, stats) in QUERY_NAMES.iter().zip(&load.per_kind) {
+        if stats.latencies.is_empty() {
+            continue;
+        }
         println!(
             "  {:<34} {:>9} {:>9.2} {:>9.2} {:>9.2} {:>7.1}",
             kind,
@@ -352,6 +358,14 @@ async fn seed(store: &Store, leads: u64, contacts: u64) -> anyhow::Result<RowTen
             "  reusing {} leads and {} contacts already in the database",
             counts.leads, counts.contacts
         );
+        if counts.lead_stages == 0 {
+            seed_history(store, &tenancy, leads).await?;
+        } else {
+            println!(
+                "  reusing {} status changes and {} stays",
+                counts.lead_status_changes, counts.lead_stages
+            );
+        }
         return Ok(tenancy);
     }
     let started = Instant::now();
@@ -380,12 +394,52 @@ async fn seed(store: &Store, leads: u64, contacts: u64) -> anyhow::Result<RowTen
         store.write_contacts(&tenancy, &rows, None).await?;
         next = end + 1;
     }
-    store.analyze().await?;
     println!(
         "  seeded {leads} leads and {contacts} contacts in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    seed_history(store, &tenancy, leads).await?;
     Ok(tenancy)
+}
+
+/// Writes the synthetic leads' pipelines, status changes and stays (about five changes a
+/// lead), then refreshes the planner statistics.
+async fn seed_history(store: &Store, tenancy: &RowTenancy, leads: u64) -> anyhow::Result<()> {
+    let started = Instant::now();
+    store
+        .replace_pipelines(tenancy, &kommo_store::bench::synthetic_pipelines(tenancy))
+        .await?;
+    const PAGE: u64 = 1_000;
+    let mut next = 1u64;
+    let mut changes_written = 0usize;
+    while next <= leads {
+        let end = (next + PAGE - 1).min(leads);
+        let ids: Vec<i64> = (next..=end).map(id_of).collect();
+        let mut changes = Vec::new();
+        let mut stays = Vec::new();
+        for &id in &ids {
+            let lead = kommo_store::bench::synthetic_lead(tenancy, id);
+            let (c, s) = kommo_store::bench::synthetic_history(&lead);
+            changes.extend(c);
+            stays.extend(s);
+        }
+        changes_written += changes.len();
+        store
+            .write_lead_events(tenancy, &changes, &[], None)
+            .await?;
+        store
+            .replace_lead_stages(tenancy, &ids, &stays, None)
+            .await?;
+        if end.is_multiple_of(100_000) || end == leads {
+            println!(
+                "  seeded the history of {end} leads: {changes_written} status changes ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        next = end + 1;
+    }
+    store.analyze().await?;
+    Ok(())
 }
 
 fn id_of(n: u64) -> i64 {
@@ -437,12 +491,15 @@ async fn wait_healthy(base: &str) -> anyhow::Result<()> {
     }
 }
 
-const QUERY_NAMES: [&str; 5] = [
+const QUERY_NAMES: [&str; 8] = [
     "one pipeline, 60-day created range",
     "a status list",
     "a tag name",
     "page 500, no filter",
     "a contact by email",
+    "funnel: one pipeline, one quarter",
+    "lead-stages: one status, 100 rows",
+    "lead-status-changes: pipeline, 30 d",
 ];
 
 #[derive(Debug, Default)]
@@ -461,16 +518,16 @@ struct Load {
 /// The request of `kind`, with values drawn from `rng` so no two requests need be the same.
 fn request_path(kind: usize, rng: &mut rand::rngs::SmallRng, contacts: u64) -> String {
     let ws = WORKSPACE;
+    let date = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
+    };
     match kind {
         0 => {
             let pipeline = 1000 + rng.random_range(0..10);
             let day = rng.random_range(0..(2 * 365 - 60));
             let start = SYNTHETIC_BASE + day * 86_400;
-            let date = |t: i64| {
-                chrono::DateTime::from_timestamp(t, 0)
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default()
-            };
             format!(
                 "/v1/kommo/leads?workspaceId={ws}&pipelineId={pipeline}&createdStart={}&createdEnd={}&limit=100",
                 date(start),
@@ -487,10 +544,37 @@ fn request_path(kind: usize, rng: &mut rand::rngs::SmallRng, contacts: u64) -> S
             format!("/v1/kommo/leads?workspaceId={ws}&tagName={tag}&limit=100")
         }
         3 => format!("/v1/kommo/leads?workspaceId={ws}&page=500&limit=100"),
-        _ => {
+        5 => {
+            let pipeline = 1000 + rng.random_range(0..10);
+            let day = rng.random_range(0..(2 * 365 - 91));
+            let start = SYNTHETIC_BASE + day * 86_400;
+            format!(
+                "/v1/kommo/funnel?workspaceId={ws}&pipelineId={pipeline}&createdStart={}&createdEnd={}",
+                date(start),
+                date(start + 90 * 86_400)
+            )
+        }
+        6 => {
+            let pipeline = 1000 + rng.random_range(0..10);
+            let status = pipeline * 10 + rng.random_range(2..10);
+            let page = rng.random_range(1..=20);
+            format!("/v1/kommo/lead-stages?workspaceId={ws}&statusId={status}&page={page}&limit=100")
+        }
+        7 => {
+            let pipeline = 1000 + rng.random_range(0..10);
+            let day = rng.random_range(0..(2 * 365 - 30));
+            let start = SYNTHETIC_BASE + day * 86_400;
+            format!(
+                "/v1/kommo/lead-status-changes?workspaceId={ws}&pipelineId={pipeline}&changedStart={}&changedEnd={}&limit=100",
+                date(start),
+                date(start + 29 * 86_400)
+            )
+        }
+        4 => {
             let id = rng.random_range(1..=contacts.max(1));
             format!("/v1/kommo/contacts?workspaceId={ws}&email=person{id}%40example.com&limit=100")
         }
+        _ => format!("/v1/kommo/leads?workspaceId={ws}&limit=100"),
     }
 }
 
