@@ -834,13 +834,19 @@ impl Params {
     /// One id, required: missing or a list is an error naming the parameter.
     fn required_id(&mut self, name: &'static str) -> i64 {
         let Some((_, value)) = self.take(name) else {
-            self.invalid(name, "is required: one id, e.g. pipelineId=7670334".to_owned());
+            self.invalid(
+                name,
+                "is required: one id, e.g. pipelineId=7670334".to_owned(),
+            );
             return 0;
         };
         match value.trim().parse::<i64>() {
             Ok(id) if id > 0 => id,
             _ => {
-                self.invalid(name, format!("expected one positive id, got {}", quoted(&value)));
+                self.invalid(
+                    name,
+                    format!("expected one positive id, got {}", quoted(&value)),
+                );
                 0
             }
         }

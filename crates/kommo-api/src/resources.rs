@@ -214,7 +214,12 @@ pub(crate) async fn lead_stages(
 ) -> Result<Response, ApiError> {
     let query = params::lead_stages(query.as_deref())?;
     let _turn = state.read_turn().await;
-    render(state.store().lead_stages_json(&caller.grant, &query).await?)
+    render(
+        state
+            .store()
+            .lead_stages_json(&caller.grant, &query)
+            .await?,
+    )
 }
 
 /// The funnel of a pipeline for a cohort of leads.

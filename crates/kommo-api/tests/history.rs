@@ -135,14 +135,23 @@ async fn status_change_filters_and_paging(w: &World) {
         .flat_map(|i| changes_of(&tenancy(ORG_A, WS, "int_a1"), i))
         .collect();
     let expect = |keep: &dyn Fn(&LeadStatusChangeRow) -> bool| -> BTreeSet<String> {
-        all.iter().filter(|c| keep(c)).map(|c| c.event_id.clone()).collect()
+        all.iter()
+            .filter(|c| keep(c))
+            .map(|c| c.event_id.clone())
+            .collect()
     };
     let t0 = BASE + 20 * 3_600;
     let t1 = BASE + 40 * 3_600;
     let cases: Vec<(String, BTreeSet<String>)> = vec![
         (String::new(), expect(&|_| true)),
-        ("&leadId=3,4,5".into(), expect(&|c| (3..=5).contains(&c.lead_id))),
-        ("&statusId=142".into(), expect(&|c| c.status_id_after == WON)),
+        (
+            "&leadId=3,4,5".into(),
+            expect(&|c| (3..=5).contains(&c.lead_id)),
+        ),
+        (
+            "&statusId=142".into(),
+            expect(&|c| c.status_id_after == WON),
+        ),
         ("&pipelineId=10".into(), expect(&|_| true)),
         ("&pipelineId=20".into(), BTreeSet::new()),
         ("&changedBy=0".into(), expect(&|c| c.changed_by == Some(0))),
@@ -166,7 +175,11 @@ async fn status_change_filters_and_paging(w: &World) {
     }
     // Default order: newest first; and every order column both ways.
     let rows = w
-        .all_pages(&w.a, &format!("/v1/kommo/lead-status-changes?workspaceId={WS}"), 500)
+        .all_pages(
+            &w.a,
+            &format!("/v1/kommo/lead-status-changes?workspaceId={WS}"),
+            500,
+        )
         .await;
     let changed = keys(&rows, "changed_at");
     let mut sorted = changed.clone();
@@ -183,7 +196,9 @@ async fn status_change_filters_and_paging(w: &World) {
                 .iter()
                 .map(|r| match &r[column] {
                     Value::String(s) => s.parse().unwrap_or_else(|_| {
-                        chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp_millis()
+                        chrono::DateTime::parse_from_rfc3339(s)
+                            .unwrap()
+                            .timestamp_millis()
                     }),
                     other => panic!("{column}: {other}"),
                 })
@@ -198,7 +213,9 @@ async fn status_change_filters_and_paging(w: &World) {
     }
     // The published form of one row.
     let row = &w
-        .ok(&format!("/v1/kommo/lead-status-changes?workspaceId={WS}&leadId=3&statusId=142"))
+        .ok(&format!(
+            "/v1/kommo/lead-status-changes?workspaceId={WS}&leadId=3&statusId=142"
+        ))
         .await["data"][0];
     assert_eq!(row["event_id"], "ev-003-142");
     assert_eq!(row["lead_id"], "3");
@@ -219,7 +236,10 @@ async fn stage_filters_and_paging(w: &World) {
     let t0 = BASE + 10 * 3_600;
     let cases: Vec<(String, BTreeSet<String>)> = vec![
         (String::new(), expect(&|_| true)),
-        ("&leadId=7,8".into(), expect(&|s| s.lead_id == 7 || s.lead_id == 8)),
+        (
+            "&leadId=7,8".into(),
+            expect(&|s| s.lead_id == 7 || s.lead_id == 8),
+        ),
         ("&statusId=102".into(), expect(&|s| s.status_id == 102)),
         ("&pipelineId=10".into(), expect(&|_| true)),
         ("&isCurrent=true".into(), expect(&|s| s.left_at.is_none())),
@@ -234,7 +254,13 @@ async fn stage_filters_and_paging(w: &World) {
         let rows = w.all_pages(&w.a, &uri, 9).await;
         let got: Vec<String> = rows
             .iter()
-            .map(|r| format!("{}@{}", r["lead_id"].as_str().unwrap(), r["entered_at"].as_str().unwrap()))
+            .map(|r| {
+                format!(
+                    "{}@{}",
+                    r["lead_id"].as_str().unwrap(),
+                    r["entered_at"].as_str().unwrap()
+                )
+            })
             .collect();
         let unique: BTreeSet<String> = got.iter().cloned().collect();
         assert_eq!(unique.len(), got.len(), "{uri}: a row served twice");
@@ -242,7 +268,11 @@ async fn stage_filters_and_paging(w: &World) {
     }
     // A finished stay's length is left minus entered; an open one's counts up to now.
     let rows = w
-        .all_pages(&w.a, &format!("/v1/kommo/lead-stages?workspaceId={WS}&leadId=3"), 10)
+        .all_pages(
+            &w.a,
+            &format!("/v1/kommo/lead-stages?workspaceId={WS}&leadId=3"),
+            10,
+        )
         .await;
     let now = chrono::Utc::now().timestamp();
     for row in rows {
@@ -252,7 +282,9 @@ async fn stage_filters_and_paging(w: &World) {
         let seconds = row["seconds_in_stage"].as_i64().unwrap();
         match row["left_at"].as_str() {
             Some(left) => {
-                let left = chrono::DateTime::parse_from_rfc3339(left).unwrap().timestamp();
+                let left = chrono::DateTime::parse_from_rfc3339(left)
+                    .unwrap()
+                    .timestamp();
                 assert_eq!(seconds, left - entered);
                 assert!(row["next_status_id"].is_string());
             }
@@ -263,7 +295,8 @@ async fn stage_filters_and_paging(w: &World) {
         }
     }
     for column in ["entered_at", "lead_id", "left_at", "inserted_at"] {
-        let uri = format!("/v1/kommo/lead-stages?workspaceId={WS}&orderBy={column}&orderDirection=asc");
+        let uri =
+            format!("/v1/kommo/lead-stages?workspaceId={WS}&orderBy={column}&orderDirection=asc");
         assert_eq!(w.all_pages(&w.a, &uri, 50).await.len(), all.len(), "{uri}");
     }
 }
@@ -299,12 +332,26 @@ fn expected_funnel(created: (i64, i64)) -> Value {
                     .collect::<Vec<_>>()
             })
             .collect();
-        let entered = cohort.iter().filter(|&&i| path(i).0.iter().any(|p| p.0 == status)).count() as i64;
-        let reached = furthest.iter().filter(|f| f.is_some_and(|f| f >= k)).count() as i64;
-        let current = cohort.iter().filter(|&&i| path(i).0.last().unwrap().0 == status).count() as i64;
+        let entered = cohort
+            .iter()
+            .filter(|&&i| path(i).0.iter().any(|p| p.0 == status))
+            .count() as i64;
+        let reached = furthest
+            .iter()
+            .filter(|f| f.is_some_and(|f| f >= k))
+            .count() as i64;
+        let current = cohort
+            .iter()
+            .filter(|&&i| path(i).0.last().unwrap().0 == status)
+            .count() as i64;
         let lost_from = cohort
             .iter()
-            .filter(|&&i| path(i).0.windows(2).any(|w| w[0].0 == status && w[1].0 == LOST))
+            .filter(|&&i| {
+                path(i)
+                    .0
+                    .windows(2)
+                    .any(|w| w[0].0 == status && w[1].0 == LOST)
+            })
             .count() as i64;
         let status_name = ["Incoming", "Qualified", "Won"][k];
         out.push(serde_json::json!({
@@ -357,7 +404,9 @@ fn rounded(v: &Value) -> Value {
             _ => v.clone(),
         },
         Value::Array(items) => Value::Array(items.iter().map(rounded).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), rounded(v))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), rounded(v))).collect())
+        }
         other => other.clone(),
     }
 }
@@ -368,11 +417,17 @@ async fn funnel_of_cohorts(w: &World) {
         ((i64::MIN, i64::MAX), String::new()),
         (
             (BASE + 10 * 3_600, BASE + 40 * 3_600),
-            format!("&createdStart={}&createdEnd={}", time(BASE + 10 * 3_600), time(BASE + 40 * 3_600)),
+            format!(
+                "&createdStart={}&createdEnd={}",
+                time(BASE + 10 * 3_600),
+                time(BASE + 40 * 3_600)
+            ),
         ),
     ] {
         let got = w
-            .ok(&format!("/v1/kommo/funnel?workspaceId={WS}&pipelineId=10{query}"))
+            .ok(&format!(
+                "/v1/kommo/funnel?workspaceId={WS}&pipelineId=10{query}"
+            ))
             .await;
         assert_eq!(rounded(&got), rounded(&expected_funnel(range)), "{query}");
         let reached: Vec<i64> = got["stages"]
@@ -381,25 +436,36 @@ async fn funnel_of_cohorts(w: &World) {
             .iter()
             .map(|s| s["reached"].as_i64().unwrap())
             .collect();
-        assert!(reached.windows(2).all(|w| w[0] >= w[1]), "never increasing: {reached:?}");
+        assert!(
+            reached.windows(2).all(|w| w[0] >= w[1]),
+            "never increasing: {reached:?}"
+        );
     }
     // An empty cohort: zeros and nulls, not an error.
     let empty = w
-        .ok(&format!("/v1/kommo/funnel?workspaceId={WS}&pipelineId=10&createdStart=2030-01-01"))
+        .ok(&format!(
+            "/v1/kommo/funnel?workspaceId={WS}&pipelineId=10&createdStart=2030-01-01"
+        ))
         .await;
     assert_eq!(empty["totals"]["leads"], 0);
     assert!(empty["totals"]["win_rate"].is_null());
     // A pipeline the workspace does not have (org B's, another workspace's, none) is a 404.
     for (creds, ws, pipeline) in [(&w.a, WS, 99), (&w.a_all, WS_A_OTHER, 20_000)] {
         let (s, h, b) = w
-            .get(Some(creds), &format!("/v1/kommo/funnel?workspaceId={ws}&pipelineId={pipeline}"))
+            .get(
+                Some(creds),
+                &format!("/v1/kommo/funnel?workspaceId={ws}&pipelineId={pipeline}"),
+            )
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
         assert_eq!(h["content-type"], "application/problem+json");
     }
     // Org B's credentials cannot ask about workspace_123 at all.
     let (s, _, _) = w
-        .get(Some(&w.b), &format!("/v1/kommo/funnel?workspaceId={WS}&pipelineId=10"))
+        .get(
+            Some(&w.b),
+            &format!("/v1/kommo/funnel?workspaceId={WS}&pipelineId=10"),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 }
@@ -407,19 +473,43 @@ async fn funnel_of_cohorts(w: &World) {
 async fn errors_name_the_parameter(w: &World) {
     for (uri, name) in [
         ("/v1/kommo/funnel?workspaceId=workspace_123", "pipelineId"),
-        ("/v1/kommo/funnel?workspaceId=workspace_123&pipelineId=1,2", "pipelineId"),
-        ("/v1/kommo/funnel?workspaceId=workspace_123&pipelineId=x", "pipelineId"),
+        (
+            "/v1/kommo/funnel?workspaceId=workspace_123&pipelineId=1,2",
+            "pipelineId",
+        ),
+        (
+            "/v1/kommo/funnel?workspaceId=workspace_123&pipelineId=x",
+            "pipelineId",
+        ),
         ("/v1/kommo/funnel?pipelineId=10", "workspaceId"),
-        ("/v1/kommo/funnel?workspaceId=workspace_123&pipelineId=10&createdStart=yesterday", "createdStart"),
-        ("/v1/kommo/lead-stages?workspaceId=workspace_123&isCurrent=maybe", "isCurrent"),
-        ("/v1/kommo/lead-stages?workspaceId=workspace_123&orderBy=seconds", "orderBy"),
-        ("/v1/kommo/lead-status-changes?workspaceId=workspace_123&changedBy=me", "changedBy"),
-        ("/v1/kommo/lead-status-changes?workspaceId=workspace_123&changedStart=2026-02-01&changedEnd=2026-01-01", "changedStart"),
+        (
+            "/v1/kommo/funnel?workspaceId=workspace_123&pipelineId=10&createdStart=yesterday",
+            "createdStart",
+        ),
+        (
+            "/v1/kommo/lead-stages?workspaceId=workspace_123&isCurrent=maybe",
+            "isCurrent",
+        ),
+        (
+            "/v1/kommo/lead-stages?workspaceId=workspace_123&orderBy=seconds",
+            "orderBy",
+        ),
+        (
+            "/v1/kommo/lead-status-changes?workspaceId=workspace_123&changedBy=me",
+            "changedBy",
+        ),
+        (
+            "/v1/kommo/lead-status-changes?workspaceId=workspace_123&changedStart=2026-02-01&changedEnd=2026-01-01",
+            "changedStart",
+        ),
     ] {
         let (s, h, b) = w.get(Some(&w.a), uri).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{uri}: {b}");
         assert_eq!(h["content-type"], "application/problem+json");
-        assert!(b.to_string().contains(name), "{uri}: {b} should name {name}");
+        assert!(
+            b.to_string().contains(name),
+            "{uri}: {b} should name {name}"
+        );
     }
 }
 
@@ -432,7 +522,16 @@ async fn hostile_input_and_tenancy(w: &World) {
         ("lead-stages", params::LEAD_STAGES),
         ("funnel", params::FUNNEL),
     ];
-    let values = ["'", "1; DROP TABLE lead_stages; --", "é🚀", "\u{0}", "9999999999999999999999", "-1", "1,", "%"];
+    let values = [
+        "'",
+        "1; DROP TABLE lead_stages; --",
+        "é🚀",
+        "\u{0}",
+        "9999999999999999999999",
+        "-1",
+        "1,",
+        "%",
+    ];
     for (resource, table) in tables {
         for spec in table {
             for value in values {
@@ -440,13 +539,26 @@ async fn hostile_input_and_tenancy(w: &World) {
                 let uri = if spec.kind == Kind::Workspace {
                     format!("/v1/kommo/{resource}?workspaceId={encoded}&pipelineId=10")
                 } else {
-                    format!("/v1/kommo/{resource}?workspaceId={WS}&pipelineId=10&{}={encoded}", spec.name)
-                        .replace("pipelineId=10&pipelineId", "pipelineId")
+                    format!(
+                        "/v1/kommo/{resource}?workspaceId={WS}&pipelineId=10&{}={encoded}",
+                        spec.name
+                    )
+                    .replace("pipelineId=10&pipelineId", "pipelineId")
                 };
-                let uri = if resource == "funnel" { uri } else { uri.replace("&pipelineId=10", "") };
+                let uri = if resource == "funnel" {
+                    uri
+                } else {
+                    uri.replace("&pipelineId=10", "")
+                };
                 let (s, _, b) = w.get(Some(&w.a), &uri).await;
                 assert!(
-                    matches!(s, StatusCode::OK | StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                    matches!(
+                        s,
+                        StatusCode::OK
+                            | StatusCode::BAD_REQUEST
+                            | StatusCode::FORBIDDEN
+                            | StatusCode::NOT_FOUND
+                    ),
                     "{uri}: {s} {b}"
                 );
             }
@@ -455,11 +567,20 @@ async fn hostile_input_and_tenancy(w: &World) {
         if resource != "funnel" {
             for creds in [&w.b, &w.a] {
                 let (s, _, b) = w
-                    .get(Some(creds), &format!("/v1/kommo/{resource}?workspaceId={WS_B}&limit=5000"))
+                    .get(
+                        Some(creds),
+                        &format!("/v1/kommo/{resource}?workspaceId={WS_B}&limit=5000"),
+                    )
                     .await;
                 if std::ptr::eq(creds, &w.b) {
                     assert_eq!(s, StatusCode::OK);
-                    assert!(b["data"].as_array().unwrap().iter().all(|r| r["organization_id"] == ORG_B));
+                    assert!(
+                        b["data"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .all(|r| r["organization_id"] == ORG_B)
+                    );
                 } else {
                     assert_eq!(s, StatusCode::FORBIDDEN);
                 }
@@ -483,13 +604,22 @@ fn url_escape(value: &str) -> String {
 
 async fn openapi_lists_the_history_resources(w: &World) {
     let doc = w.ok("/openapi.json").await;
-    for path in ["/v1/kommo/lead-status-changes", "/v1/kommo/lead-stages", "/v1/kommo/funnel"] {
+    for path in [
+        "/v1/kommo/lead-status-changes",
+        "/v1/kommo/lead-stages",
+        "/v1/kommo/funnel",
+    ] {
         let op = &doc["paths"][path]["get"];
         assert!(op.is_object(), "{path} is documented");
         assert!(!op["parameters"].as_array().unwrap().is_empty(), "{path}");
     }
-    let funnel = doc["paths"]["/v1/kommo/funnel"]["get"]["description"].as_str().unwrap();
-    assert!(funnel.contains("nearest-rank"), "the funnel's definitions are documented");
+    let funnel = doc["paths"]["/v1/kommo/funnel"]["get"]["description"]
+        .as_str()
+        .unwrap();
+    assert!(
+        funnel.contains("nearest-rank"),
+        "the funnel's definitions are documented"
+    );
     let pipeline = doc["paths"]["/v1/kommo/funnel"]["get"]["parameters"]
         .as_array()
         .unwrap()

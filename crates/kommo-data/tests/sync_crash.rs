@@ -157,8 +157,12 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
         );
         let live = common::assert_store_matches(&test.store, &integration, &sim).await;
         assert!(live > 45_000, "{db}: {live}");
-        let (changes, stays) = common::assert_history_matches(&test.store, &integration, &sim).await;
-        assert!(changes > 100_000 && stays > changes, "{db}: {changes} changes, {stays} stays");
+        let (changes, stays) =
+            common::assert_history_matches(&test.store, &integration, &sim).await;
+        assert!(
+            changes > 100_000 && stays > changes,
+            "{db}: {changes} changes, {stays} stays"
+        );
         eprintln!(
             "{db}: {kills} kills ({mid_run_kills} inside the leads stream, {history_kills} inside the lead events), complete after {:?}",
             started.elapsed()

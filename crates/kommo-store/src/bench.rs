@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 
 use chrono::DateTime;
 
+use crate::LeadStay;
 use crate::query::{
     ContactFilter, ContactsQuery, Grant, LeadFilter, LeadsQuery, PageRequest, Scope, TimeRange,
 };
 use crate::rows::{ContactRow, LeadRow, LeadStatusChangeRow, PipelineRow, RowTag, RowTenancy};
-use crate::LeadStay;
 use crate::{Checkpoint, IntegrationAuth, NewIntegration, SecretString, Store, StoreError};
 
 /// What a write benchmark measured.
@@ -152,7 +152,10 @@ pub fn synthetic_pipelines(tenancy: &RowTenancy) -> Vec<PipelineRow> {
     for pipeline in 1000..1010 {
         let stages = (2..10)
             .map(|s| (pipeline * 10 + s, format!("Stage {s}"), s * 10))
-            .chain([(142, "Won".to_owned(), 10_000), (143, "Lost".to_owned(), 11_000)]);
+            .chain([
+                (142, "Won".to_owned(), 10_000),
+                (143, "Lost".to_owned(), 11_000),
+            ]);
         for (status_id, status_name, sort) in stages {
             rows.push(PipelineRow {
                 pipeline_id: pipeline,
@@ -184,7 +187,11 @@ pub fn synthetic_history(lead: &LeadRow) -> (Vec<LeadStatusChangeRow>, Vec<LeadS
     let p = lead.pipeline_id;
     let stage = |i: i64| p * 10 + 2 + i;
     let closed = lead.status_id == 142 || lead.status_id == 143;
-    let own = if closed { None } else { Some(lead.status_id - p * 10 - 2) };
+    let own = if closed {
+        None
+    } else {
+        Some(lead.status_id - p * 10 - 2)
+    };
     let drawn = pick(n, 30, 8);
     let reach = own.map_or(drawn, |o| o.max(drawn));
     let mut path: Vec<i64> = (0..=reach).map(stage).collect();

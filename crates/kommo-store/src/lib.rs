@@ -43,8 +43,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use db::Backend;
 pub use error::StoreError;
-pub use history::{LeadHistory, LeadLifeEvent, LeadState, LeadStay, LifeKind, StatusMove};
 pub use format::{unix_millis_to_rfc3339, unix_seconds_to_rfc3339};
+pub use history::{LeadHistory, LeadLifeEvent, LeadState, LeadStay, LifeKind, StatusMove};
 pub use keys::Keys;
 pub use model::{
     Checkpoint, DeletedRef, EntityCounts, EntityKind, Integration, IntegrationAuth, NewCredentials,

@@ -118,7 +118,10 @@ pub(crate) async fn check_tenancy(tx: &mut Tx, tenancy: &RowTenancy) -> Result<i
     Ok(found.key)
 }
 
-pub(crate) async fn write_checkpoint(tx: &mut Tx, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+pub(crate) async fn write_checkpoint(
+    tx: &mut Tx,
+    checkpoint: &Checkpoint,
+) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO checkpoints (integration_id, stream, cursor_updated_at, cursor_id, full_sync_done, extra, saved_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (integration_id, stream) DO UPDATE SET \

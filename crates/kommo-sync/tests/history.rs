@@ -36,7 +36,10 @@ async fn stays_changes_and_funnels_equal_the_account_history() {
             .unwrap();
         assert_eq!(first.kind, RunKind::Full, "{db}");
         let events = sim.control().lead_events().len() as u64;
-        assert_eq!(first.lead_events.rows, events, "{db}: every lead event read once");
+        assert_eq!(
+            first.lead_events.rows, events,
+            "{db}: every lead event read once"
+        );
         let (changes, stays) = common::assert_history_matches(store, &integration, &sim).await;
         assert!(changes > 2_000, "{db}: {changes} status changes compared");
         assert!(stays > changes, "{db}: {stays} stays compared");
@@ -46,11 +49,38 @@ async fn stays_changes_and_funnels_equal_the_account_history() {
         let now = sim.control().config().anchor;
         let quarter = (Some(now - 200 * DAY), Some(now - 110 * DAY));
         for pipeline in pipelines.iter().take(2) {
-            let all = common::assert_funnel_matches(store, &grant(), &integration, &sim, pipeline.id, (None, None)).await;
+            let all = common::assert_funnel_matches(
+                store,
+                &grant(),
+                &integration,
+                &sim,
+                pipeline.id,
+                (None, None),
+            )
+            .await;
             assert!(all > 100, "{db}: pipeline {} has {all} leads", pipeline.id);
-            let some = common::assert_funnel_matches(store, &grant(), &integration, &sim, pipeline.id, quarter).await;
-            assert!(some > 0 && some < all, "{db}: a quarter's cohort of {some} out of {all}");
-            let none = common::assert_funnel_matches(store, &grant(), &integration, &sim, pipeline.id, (Some(chrono::Utc::now().timestamp() + DAY), None)).await;
+            let some = common::assert_funnel_matches(
+                store,
+                &grant(),
+                &integration,
+                &sim,
+                pipeline.id,
+                quarter,
+            )
+            .await;
+            assert!(
+                some > 0 && some < all,
+                "{db}: a quarter's cohort of {some} out of {all}"
+            );
+            let none = common::assert_funnel_matches(
+                store,
+                &grant(),
+                &integration,
+                &sim,
+                pipeline.id,
+                (Some(chrono::Utc::now().timestamp() + DAY), None),
+            )
+            .await;
             assert_eq!(none, 0, "{db}");
         }
 
@@ -76,12 +106,31 @@ async fn stays_changes_and_funnels_equal_the_account_history() {
                 next.lead_events.pages < first.lead_events.pages / 2,
                 "{db}: an incremental run reads the recent window only: {next:?}"
             );
-            assert!(next.lead_events.flagged > 0, "{db}: new status changes stored");
+            assert!(
+                next.lead_events.flagged > 0,
+                "{db}: new status changes stored"
+            );
 
             common::assert_history_matches(store, &integration, &sim).await;
             for pipeline in pipelines.iter().take(2) {
-                common::assert_funnel_matches(store, &grant(), &integration, &sim, pipeline.id, (None, None)).await;
-                common::assert_funnel_matches(store, &grant(), &integration, &sim, pipeline.id, quarter).await;
+                common::assert_funnel_matches(
+                    store,
+                    &grant(),
+                    &integration,
+                    &sim,
+                    pipeline.id,
+                    (None, None),
+                )
+                .await;
+                common::assert_funnel_matches(
+                    store,
+                    &grant(),
+                    &integration,
+                    &sim,
+                    pipeline.id,
+                    quarter,
+                )
+                .await;
             }
         }
         test.cleanup().await.unwrap();

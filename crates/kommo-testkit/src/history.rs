@@ -40,10 +40,16 @@ pub struct History {
     pub stays: BTreeMap<i64, Vec<Stay>>,
 }
 
+/// A status change: when, from which stage (if Kommo says), to which.
+type Move = (i64, Option<(i64, i64)>, (i64, i64));
+
 /// `(pipeline_id, status_id)` of a `lead_status_changed` value as the simulator writes it.
 fn stage_of(value: &Value) -> Option<(i64, i64)> {
     let status = value.get(0)?.get("lead_status")?;
-    Some((status.get("pipeline_id")?.as_i64()?, status.get("id")?.as_i64()?))
+    Some((
+        status.get("pipeline_id")?.as_i64()?,
+        status.get("id")?.as_i64()?,
+    ))
 }
 
 impl History {
@@ -61,7 +67,7 @@ impl History {
             }
         }
         let mut changes = BTreeMap::new();
-        let mut moves: HashMap<i64, Vec<(i64, Option<(i64, i64)>, (i64, i64))>> = HashMap::new();
+        let mut moves: HashMap<i64, Vec<Move>> = HashMap::new();
         let mut deleted_at: HashMap<i64, i64> = HashMap::new();
         for e in control.lead_events() {
             match e.kind.as_str() {
@@ -125,7 +131,9 @@ impl History {
                     path.push((after, at.max(entered)));
                 }
             }
-            let end = lead.is_deleted.then(|| deleted_at.get(lead_id).copied().unwrap_or(lead.updated_at));
+            let end = lead
+                .is_deleted
+                .then(|| deleted_at.get(lead_id).copied().unwrap_or(lead.updated_at));
             let out: Vec<Stay> = path
                 .iter()
                 .enumerate()
@@ -165,10 +173,20 @@ pub async fn assert_history_matches(
         .await
         .unwrap()
         .iter()
-        .map(|r| (r.event_id.clone(), published(r, &mut document_ids, &mut problems)))
+        .map(|r| {
+            (
+                r.event_id.clone(),
+                published(r, &mut document_ids, &mut problems),
+            )
+        })
         .collect();
     let changes = history.changes.len();
-    compare("status change", history.changes.clone(), stored, &mut problems);
+    compare(
+        "status change",
+        history.changes.clone(),
+        stored,
+        &mut problems,
+    );
 
     let before = chrono::Utc::now().timestamp();
     let rows = store.all_lead_stage_rows(id_of).await.unwrap();
@@ -205,7 +223,9 @@ pub async fn assert_history_matches(
                 "stay {key}: seconds_in_stage {seconds}, not left_at - entered_at"
             )),
             None if seconds < before - r.entered_at || seconds > after - r.entered_at => problems
-                .push(format!("stay {key}: seconds_in_stage {seconds} is not up to now")),
+                .push(format!(
+                    "stay {key}: seconds_in_stage {seconds} is not up to now"
+                )),
             _ => {}
         }
         let mut map = published(r, &mut document_ids, &mut problems);
@@ -252,7 +272,11 @@ pub fn expected_funnel(
         .filter(|s| s.id != LOST)
         .collect();
     statuses.sort_by_key(|s| (s.id == WON, s.sort, s.id));
-    let rank: HashMap<i64, usize> = statuses.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
+    let rank: HashMap<i64, usize> = statuses
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id, i))
+        .collect();
     let in_range = |t: i64| created.0.is_none_or(|a| t >= a) && created.1.is_none_or(|b| t <= b);
     let cohort: Vec<(&Lead, Vec<&Stay>)> = history
         .leads
@@ -268,7 +292,11 @@ pub fn expected_funnel(
         .collect();
     let furthest: Vec<Option<usize>> = cohort
         .iter()
-        .map(|(_, here)| here.iter().filter_map(|s| rank.get(&s.stage.1).copied()).max())
+        .map(|(_, here)| {
+            here.iter()
+                .filter_map(|s| rank.get(&s.stage.1).copied())
+                .max()
+        })
         .collect();
     let mut stages = Vec::new();
     let mut previous: Option<i64> = None;
@@ -279,7 +307,10 @@ pub fn expected_funnel(
                 .filter(|(_, here)| here.iter().any(|s| s.stage.1 == status.id && keep(s)))
                 .count() as i64
         };
-        let reached = furthest.iter().filter(|f| f.is_some_and(|f| f >= i)).count() as i64;
+        let reached = furthest
+            .iter()
+            .filter(|f| f.is_some_and(|f| f >= i))
+            .count() as i64;
         let mut durations: Vec<i64> = cohort
             .iter()
             .flat_map(|(_, here)| here.iter())
@@ -357,7 +388,13 @@ pub async fn assert_funnel_matches(
 ) -> i64 {
     let truth = Truth::of(sim.control());
     let history = History::of(sim, &truth, integration);
-    let want = expected_funnel(&history, &truth, &integration.workspace_id, pipeline_id, created);
+    let want = expected_funnel(
+        &history,
+        &truth,
+        &integration.workspace_id,
+        pipeline_id,
+        created,
+    );
     let at = |t: Option<i64>| t.and_then(|t| chrono::DateTime::from_timestamp(t, 0));
     let query = FunnelQuery {
         scope: Scope {

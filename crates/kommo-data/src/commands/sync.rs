@@ -314,14 +314,14 @@ async fn report(
             .await
             .context("could not read a checkpoint")?
         {
+            // The stays' derivation keeps a watermark of write times (ms), not of Kommo's.
+            let cursor = if stream == kommo_sync::lead_history::STAGES_STREAM {
+                kommo_store::unix_millis_to_rfc3339(c.cursor_updated_at)
+            } else {
+                kommo_store::unix_seconds_to_rfc3339(c.cursor_updated_at)
+            };
             streams.insert(
                 stream.to_owned(),
-                // The stays' derivation keeps a watermark of write times (ms), not of Kommo's.
-                let cursor = if stream == kommo_sync::lead_history::STAGES_STREAM {
-                    kommo_store::unix_millis_to_rfc3339(c.cursor_updated_at)
-                } else {
-                    kommo_store::unix_seconds_to_rfc3339(c.cursor_updated_at)
-                };
                 json!({
                     "cursor_updated_at": cursor,
                     "full_sync_done": c.full_sync_done,

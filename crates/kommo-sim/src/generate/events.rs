@@ -112,7 +112,11 @@ fn lead_path(account: &Account, lead: &LeadRec, out: &mut Vec<Pending>) {
 
     // Times: created, then the moves in order up to the lead's last change.
     let created = lead.created_at;
-    let end = if closed { lead.closed_at } else { lead.updated_at };
+    let end = if closed {
+        lead.closed_at
+    } else {
+        lead.updated_at
+    };
     let moves = path.len().saturating_sub(1);
     let mut times: Vec<u32> = (0..moves)
         .map(|_| created + r.range(0, i64::from(end.saturating_sub(created)) + 1) as u32)

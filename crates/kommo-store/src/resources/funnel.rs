@@ -3,10 +3,10 @@
 //! stays side by side), so only the summary leaves it. Definitions: [`crate::rows::Funnel`].
 
 use super::filter::Where;
+use crate::Store;
 use crate::error::StoreError;
 use crate::query::{FunnelQuery, Grant};
 use crate::rows::{Funnel, FunnelStage, FunnelTotals};
-use crate::Store;
 
 /// Kommo's fixed won and lost statuses.
 const WON: i64 = 142;
@@ -248,7 +248,11 @@ mod tests {
         let furthest = [
             Furthest { r: 0, s: 10, n: 5 },
             Furthest { r: 2, s: WON, n: 3 },
-            Furthest { r: -1, s: LOST, n: 2 },
+            Furthest {
+                r: -1,
+                s: LOST,
+                n: 2,
+            },
         ];
         let t = totals(&furthest, Some(86_400 * 3));
         assert_eq!((t.leads, t.won, t.lost, t.open), (10, 3, 2, 5));

@@ -9,7 +9,9 @@ use crate::db::Arg;
 use crate::error::StoreError;
 use crate::history::LeadStay;
 use crate::paging::PagedQuery;
-use crate::query::{Direction, Grant, JsonPage, LeadStagesQuery, OrderColumn as _, Page, PageRequest};
+use crate::query::{
+    Direction, Grant, JsonPage, LeadStagesQuery, OrderColumn as _, Page, PageRequest,
+};
 use crate::rows::{LeadStageRow, RowTenancy};
 use crate::{Store, document_id};
 

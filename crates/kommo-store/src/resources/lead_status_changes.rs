@@ -5,6 +5,7 @@
 use super::Resource;
 use super::filter::{Where, check_page, order_terms};
 use super::{bind_tenancy, opt};
+use crate::Store;
 use crate::db::Arg;
 use crate::error::StoreError;
 use crate::history::status_change_document_id;
@@ -13,7 +14,6 @@ use crate::query::{
     Direction, Grant, JsonPage, LeadStatusChangesQuery, OrderColumn as _, Page, PageRequest,
 };
 use crate::rows::{LeadStatusChangeRow, RowTenancy};
-use crate::Store;
 
 /// The stored columns of `lead_status_changes`, in the order [`bind`] binds them.
 pub(crate) const COLUMNS: &[&str] = &[

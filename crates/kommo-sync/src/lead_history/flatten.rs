@@ -20,7 +20,7 @@ pub const EVENT_TYPES: [&str; 4] = [
 /// What one event becomes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LeadEvent {
-    Change(LeadStatusChangeRow),
+    Change(Box<LeadStatusChangeRow>),
     Life(LeadLifeEvent),
 }
 
@@ -35,7 +35,10 @@ fn lead_status(value: &Value) -> Option<(i64, i64)> {
         .as_array()
         .and_then(|items| items.iter().find_map(|i| i.get("lead_status")))
         .or_else(|| value.get("lead_status"))?;
-    Some((number(status.get("pipeline_id")?)?, number(status.get("id")?)?))
+    Some((
+        number(status.get("pipeline_id")?)?,
+        number(status.get("id")?)?,
+    ))
 }
 
 /// Flattens one event; `None` for an event that is not a lead's, of another type, without
@@ -74,7 +77,7 @@ pub fn lead_event(event: &Event, ctx: &FlattenContext<'_>) -> Option<LeadEvent> 
             };
             let (pipeline_name_before, status_name_before) = name(before);
             let (pipeline_name_after, status_name_after) = name(Some(after));
-            Some(LeadEvent::Change(LeadStatusChangeRow {
+            Some(LeadEvent::Change(Box::new(LeadStatusChangeRow {
                 event_id: event.id.clone(),
                 lead_id: event.entity_id,
                 pipeline_id_before: before.map(|b| b.0),
@@ -90,7 +93,7 @@ pub fn lead_event(event: &Event, ctx: &FlattenContext<'_>) -> Option<LeadEvent> 
                 tenancy: ctx.tenancy.clone(),
                 document_id: String::new(),
                 inserted_at: ctx.inserted_at,
-            }))
+            })))
         }
         _ => None,
     }
@@ -150,7 +153,10 @@ mod tests {
     #[test]
     fn numeric_strings_and_missing_befores_are_read() {
         let odd = CAPTURED
-            .replace(r#""id":143,"pipeline_id":7670334"#, r#""id":"143","pipeline_id":"7670334""#)
+            .replace(
+                r#""id":143,"pipeline_id":7670334"#,
+                r#""id":"143","pipeline_id":"7670334""#,
+            )
             .replace(
                 r#"[{"lead_status":{"id":63384122,"pipeline_id":7670334}}]"#,
                 "[]",

@@ -134,7 +134,7 @@ pub(crate) async fn sync_events(
         let mut life = Vec::new();
         for event in &page.items {
             match flatten::lead_event(event, &flatten) {
-                Some(LeadEvent::Change(row)) => changes.push(row),
+                Some(LeadEvent::Change(row)) => changes.push(*row),
                 Some(LeadEvent::Life(e)) => life.push(e),
                 None => {}
             }
@@ -273,7 +273,13 @@ mod tests {
             extra: serde_json::to_string(&w).ok(),
         };
         assert_eq!(window_of(&c), Some(w));
-        assert_eq!(window_of(&Checkpoint { extra: None, ..c.clone() }), None);
+        assert_eq!(
+            window_of(&Checkpoint {
+                extra: None,
+                ..c.clone()
+            }),
+            None
+        );
         assert_eq!(
             window_of(&Checkpoint {
                 extra: Some("garbage".into()),

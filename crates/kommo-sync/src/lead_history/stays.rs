@@ -130,7 +130,9 @@ fn deletion(history: &LeadHistory) -> Option<i64> {
         .iter()
         .rev()
         .find(|l| l.kind != LifeKind::Added);
-    let deleted_by_events = last_life.filter(|l| l.kind == LifeKind::Deleted).map(|l| l.at);
+    let deleted_by_events = last_life
+        .filter(|l| l.kind == LifeKind::Deleted)
+        .map(|l| l.at);
     match history.lead {
         Some(l) if l.is_deleted => deleted_by_events.or(l.updated_at).or(Some(0)),
         Some(_) => None,
@@ -206,13 +208,20 @@ mod tests {
     fn changes_tile_the_life_from_creation() {
         let h = history(
             Some(lead(100, 400, (1, 142))),
-            vec![mv(200, Some((1, 10)), (1, 11)), mv(300, Some((1, 11)), (1, 142))],
+            vec![
+                mv(200, Some((1, 10)), (1, 11)),
+                mv(300, Some((1, 11)), (1, 142)),
+            ],
             vec![],
         );
         let s = stays(&h, &Dictionaries::default());
         assert_eq!(
             tiles(&h),
-            vec![((1, 10), 100, Some(200)), ((1, 11), 200, Some(300)), ((1, 142), 300, None)]
+            vec![
+                ((1, 10), 100, Some(200)),
+                ((1, 11), 200, Some(300)),
+                ((1, 142), 300, None)
+            ]
         );
         assert_eq!(s[0].next, Some((1, 11)));
         assert_eq!(s[2].next, None);
@@ -227,24 +236,37 @@ mod tests {
             vec![mv(400, Some((1, 12)), (2, 21))],
             vec![],
         );
-        assert_eq!(tiles(&h), vec![((1, 12), 100, Some(400)), ((2, 21), 400, None)]);
+        assert_eq!(
+            tiles(&h),
+            vec![((1, 12), 100, Some(400)), ((2, 21), 400, None)]
+        );
     }
 
     #[test]
     fn a_change_into_the_current_stage_ends_nothing() {
         let h = history(
             Some(lead(100, 500, (1, 11))),
-            vec![mv(200, Some((1, 10)), (1, 11)), mv(300, Some((1, 99)), (1, 11))],
+            vec![
+                mv(200, Some((1, 10)), (1, 11)),
+                mv(300, Some((1, 99)), (1, 11)),
+            ],
             vec![],
         );
-        assert_eq!(tiles(&h), vec![((1, 10), 100, Some(200)), ((1, 11), 200, None)]);
+        assert_eq!(
+            tiles(&h),
+            vec![((1, 10), 100, Some(200)), ((1, 11), 200, None)]
+        );
     }
 
     #[test]
     fn a_deleted_lead_ends_at_its_deletion_and_a_restored_one_goes_on() {
         let mut row = lead(100, 900, (1, 10));
         row.is_deleted = true;
-        let deleted = history(Some(row), vec![], vec![life(100, LifeKind::Added), life(600, LifeKind::Deleted)]);
+        let deleted = history(
+            Some(row),
+            vec![],
+            vec![life(100, LifeKind::Added), life(600, LifeKind::Deleted)],
+        );
         let s = stays(&deleted, &Dictionaries::default());
         assert_eq!(tiles(&deleted), vec![((1, 10), 100, Some(600))]);
         assert!(s[0].lead_is_deleted);
@@ -264,13 +286,19 @@ mod tests {
             vec![mv(300, Some((1, 10)), (1, 143))],
             vec![life(200, LifeKind::Added)],
         );
-        assert_eq!(tiles(&h), vec![((1, 10), 200, Some(300)), ((1, 143), 300, None)]);
+        assert_eq!(
+            tiles(&h),
+            vec![((1, 10), 200, Some(300)), ((1, 143), 300, None)]
+        );
         let deleted = history(
             None,
             vec![mv(300, Some((1, 10)), (1, 11))],
             vec![life(200, LifeKind::Added), life(400, LifeKind::Deleted)],
         );
-        assert_eq!(tiles(&deleted), vec![((1, 10), 200, Some(300)), ((1, 11), 300, Some(400))]);
+        assert_eq!(
+            tiles(&deleted),
+            vec![((1, 10), 200, Some(300)), ((1, 11), 300, Some(400))]
+        );
         assert!(tiles(&history(None, vec![], vec![life(1, LifeKind::Added)])).is_empty());
     }
 
@@ -283,7 +311,11 @@ mod tests {
         );
         assert_eq!(
             tiles(&h),
-            vec![((1, 10), 100, Some(200)), ((1, 11), 200, Some(800)), ((1, 12), 800, None)]
+            vec![
+                ((1, 10), 100, Some(200)),
+                ((1, 11), 200, Some(800)),
+                ((1, 12), 800, None)
+            ]
         );
         // A deleted row is not trusted for its stage.
         let mut deleted_row = lead(100, 800, (1, 12));
@@ -293,14 +325,20 @@ mod tests {
             vec![mv(200, Some((1, 10)), (1, 11))],
             vec![life(800, LifeKind::Deleted)],
         );
-        assert_eq!(tiles(&deleted), vec![((1, 10), 100, Some(200)), ((1, 11), 200, Some(800))]);
+        assert_eq!(
+            tiles(&deleted),
+            vec![((1, 10), 100, Some(200)), ((1, 11), 200, Some(800))]
+        );
         // An older row is not trusted over newer events.
         let stale = history(
             Some(lead(100, 150, (1, 10))),
             vec![mv(200, Some((1, 10)), (1, 11))],
             vec![],
         );
-        assert_eq!(tiles(&stale), vec![((1, 10), 100, Some(200)), ((1, 11), 200, None)]);
+        assert_eq!(
+            tiles(&stale),
+            vec![((1, 10), 100, Some(200)), ((1, 11), 200, None)]
+        );
     }
 
     #[test]
@@ -310,6 +348,9 @@ mod tests {
             vec![mv(400, Some((1, 10)), (1, 11))],
             vec![],
         );
-        assert_eq!(tiles(&h), vec![((1, 10), 500, Some(500)), ((1, 11), 500, None)]);
+        assert_eq!(
+            tiles(&h),
+            vec![((1, 10), 500, Some(500)), ((1, 11), 500, None)]
+        );
     }
 }

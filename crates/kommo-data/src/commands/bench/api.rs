@@ -558,7 +558,9 @@ fn request_path(kind: usize, rng: &mut rand::rngs::SmallRng, contacts: u64) -> S
             let pipeline = 1000 + rng.random_range(0..10);
             let status = pipeline * 10 + rng.random_range(2..10);
             let page = rng.random_range(1..=20);
-            format!("/v1/kommo/lead-stages?workspaceId={ws}&statusId={status}&page={page}&limit=100")
+            format!(
+                "/v1/kommo/lead-stages?workspaceId={ws}&statusId={status}&page={page}&limit=100"
+            )
         }
         7 => {
             let pipeline = 1000 + rng.random_range(0..10);
