@@ -101,6 +101,8 @@ pub struct Checkpoint {
 pub enum EntityKind {
     Lead,
     Contact,
+    Company,
+    Task,
 }
 
 /// A lead or contact Kommo reports deleted, and when.
@@ -181,4 +183,8 @@ pub struct EntityCounts {
     /// (pipeline, status) rows.
     pub pipeline_rows: u64,
     pub users: u64,
+    pub companies: u64,
+    pub deleted_companies: u64,
+    pub tasks: u64,
+    pub deleted_tasks: u64,
 }

@@ -19,6 +19,10 @@ impl Store {
             deleted_contacts: i64,
             pipeline_rows: i64,
             users: i64,
+            companies: i64,
+            deleted_companies: i64,
+            tasks: i64,
+            deleted_tasks: i64,
         }
         let live = "is_deleted = ?";
         let sql = format!(
@@ -28,7 +32,11 @@ impl Store {
              (SELECT COUNT(*) FROM contacts WHERE integration_id = ? AND {live}) AS contacts, \
              (SELECT COUNT(*) FROM contacts WHERE integration_id = ? AND {live}) AS deleted_contacts, \
              (SELECT COUNT(*) FROM pipelines WHERE integration_id = ?) AS pipeline_rows, \
-             (SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users"
+             (SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users, \
+             (SELECT COUNT(*) FROM companies WHERE integration_id = ? AND {live}) AS companies, \
+             (SELECT COUNT(*) FROM companies WHERE integration_id = ? AND {live}) AS deleted_companies, \
+             (SELECT COUNT(*) FROM tasks WHERE integration_id = ? AND {live}) AS tasks, \
+             (SELECT COUNT(*) FROM tasks WHERE integration_id = ? AND {live}) AS deleted_tasks"
         );
         let id = || Arg::str(integration_id);
         let args = vec![
@@ -42,6 +50,14 @@ impl Store {
             Arg::Bool(true),
             id(),
             id(),
+            id(),
+            Arg::Bool(false),
+            id(),
+            Arg::Bool(true),
+            id(),
+            Arg::Bool(false),
+            id(),
+            Arg::Bool(true),
         ];
         let row: Option<Record> = self.db().fetch_optional(&sql, args).await?;
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
@@ -52,6 +68,10 @@ impl Store {
             deleted_contacts: n(r.deleted_contacts),
             pipeline_rows: n(r.pipeline_rows),
             users: n(r.users),
+            companies: n(r.companies),
+            deleted_companies: n(r.deleted_companies),
+            tasks: n(r.tasks),
+            deleted_tasks: n(r.deleted_tasks),
         }))
     }
 }

@@ -1,6 +1,6 @@
 //! The data API's resources, one module each in the same shape, and what they share.
 //!
-//! A resource module (`leads`, `contacts`, `pipelines`, `users`) holds, in this order:
+//! A resource module (`leads`, `contacts`, `companies`, `tasks`, `pipelines`, `users`) holds, in this order:
 //! - `COLUMNS`, its table's stored columns, and `bind`, which binds a row's values in that
 //!   order, side by side (the sync writes of `write` use both; a count that differs fails
 //!   every write);
@@ -125,11 +125,13 @@ macro_rules! page_row {
     };
 }
 
+pub(crate) mod companies;
 pub(crate) mod contacts;
 pub(crate) mod filter;
 pub(crate) mod leads;
 pub(crate) mod pipelines;
 pub(crate) mod tags;
+pub(crate) mod tasks;
 pub(crate) mod users;
 
 /// A row type a page can be read as: decoded by the SQLite page readers, or written as JSON
@@ -313,7 +315,9 @@ struct PostgresPlanLine {
 #[cfg(test)]
 mod tests {
     use super::filter::order_terms;
-    use crate::query::{ContactOrder, LeadOrder, OrderColumn, PipelineOrder, UserOrder};
+    use crate::query::{
+        CompanyOrder, ContactOrder, LeadOrder, OrderColumn, PipelineOrder, TaskOrder, UserOrder,
+    };
 
     /// Without `orderBy`, `orderDirection` alone turns the default order's first column (what
     /// the API passes as `DEFAULT` with the direction); the resource's default terms must
@@ -340,5 +344,7 @@ mod tests {
         default_starts_with_default_column::<ContactOrder>(super::contacts::DEFAULT_ORDER);
         default_starts_with_default_column::<PipelineOrder>(super::pipelines::DEFAULT_ORDER);
         default_starts_with_default_column::<UserOrder>(super::users::DEFAULT_ORDER);
+        default_starts_with_default_column::<CompanyOrder>(super::companies::DEFAULT_ORDER);
+        default_starts_with_default_column::<TaskOrder>(super::tasks::DEFAULT_ORDER);
     }
 }
