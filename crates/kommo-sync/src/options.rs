@@ -98,6 +98,11 @@ pub struct RunSummary {
     pub deleted_leads: StreamStats,
     pub contacts: StreamStats,
     pub deleted_contacts: StreamStats,
+    pub companies: StreamStats,
+    pub deleted_companies: StreamStats,
+    pub tasks: StreamStats,
+    /// Tasks flagged deleted from the `task_deleted` events read.
+    pub deleted_tasks: StreamStats,
     pub pipeline_rows: u64,
     pub users: u64,
     /// Rows read again because a link changed on the other side (see `links`).

@@ -16,6 +16,10 @@ pub enum Entity {
     DeletedLeads,
     Contacts,
     DeletedContacts,
+    Companies,
+    DeletedCompanies,
+    Tasks,
+    DeletedTasks,
 }
 
 impl Entity {
@@ -28,6 +32,10 @@ impl Entity {
             Self::DeletedLeads => "deleted leads",
             Self::Contacts => "contacts",
             Self::DeletedContacts => "deleted contacts",
+            Self::Companies => "companies",
+            Self::DeletedCompanies => "deleted companies",
+            Self::Tasks => "tasks",
+            Self::DeletedTasks => "deleted tasks",
         }
     }
 }

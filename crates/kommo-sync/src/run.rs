@@ -1,5 +1,5 @@
 //! One sync run of one integration: dictionaries first (so rows resolve names), pipelines,
-//! users, then the leads and contacts streams with their deleted lists. The run and its
+//! users, then the leads, contacts, companies and tasks streams with their deleted lists. The run and its
 //! outcome are recorded in the store's run history, failures with their message.
 
 use std::sync::Arc;
@@ -8,6 +8,7 @@ use std::time::Instant;
 use kommo_store::rows::RowTenancy;
 use kommo_store::{Integration, RunOutcome, RunStatus, Store};
 
+use crate::companies::{CompaniesFeed, DeletedCompaniesFeed};
 use crate::connect::client_for;
 use crate::contacts::{ContactsFeed, DeletedContactsFeed};
 use crate::dictionaries;
@@ -18,6 +19,7 @@ use crate::metrics;
 use crate::options::{RunKind, RunSummary, StreamStats, SyncOptions};
 use crate::progress::{Entity, EntityProgress, Progress, ProgressEvent};
 use crate::stream::{RunContext, WriteContext, run_stream};
+use crate::tasks::{DeletedTasksFeed, TasksFeed};
 use crate::{pipelines, users};
 
 /// The tenancy rows of `integration` are written under.
@@ -107,6 +109,10 @@ pub async fn sync_integration(
         deleted_leads: StreamStats::default(),
         contacts: StreamStats::default(),
         deleted_contacts: StreamStats::default(),
+        companies: StreamStats::default(),
+        deleted_companies: StreamStats::default(),
+        tasks: StreamStats::default(),
+        deleted_tasks: StreamStats::default(),
         pipeline_rows: 0,
         users: 0,
         relinked_leads: 0,
@@ -145,7 +151,10 @@ pub async fn sync_integration(
         contacts_written: summary.contacts.rows,
         pipelines_written: summary.pipeline_rows,
         users_written: summary.users,
-        deleted_marked: summary.deleted_leads.flagged + summary.deleted_contacts.flagged,
+        deleted_marked: summary.deleted_leads.flagged
+            + summary.deleted_contacts.flagged
+            + summary.deleted_companies.flagged
+            + summary.deleted_tasks.flagged,
         requests: summary.requests,
         error: error.clone(),
     };
@@ -170,10 +179,12 @@ pub async fn sync_integration(
         ok: result.is_ok(),
         message: error.unwrap_or_else(|| {
             format!(
-                "{} run: {} leads, {} contacts, {} deleted flagged, {} requests in {:.1}s{}",
+                "{} run: {} leads, {} contacts, {} companies, {} tasks, {} deleted flagged, {} requests in {:.1}s{}",
                 kind.as_str(),
                 summary.leads.rows,
                 summary.contacts.rows,
+                summary.companies.rows,
+                summary.tasks.rows,
                 outcome.deleted_marked,
                 summary.requests,
                 summary.elapsed.as_secs_f64(),
@@ -261,6 +272,15 @@ async fn run_parts(
     let repaired = links::repair(&ctx, &write.links).await?;
     summary.relinked_leads = repaired.leads;
     summary.relinked_contacts = repaired.contacts;
+    run_stream(&CompaniesFeed { ctx }, &ctx, &mut summary.companies).await?;
+    run_stream(
+        &DeletedCompaniesFeed { ctx },
+        &ctx,
+        &mut summary.deleted_companies,
+    )
+    .await?;
+    run_stream(&TasksFeed { ctx }, &ctx, &mut summary.tasks).await?;
+    run_stream(&DeletedTasksFeed { ctx }, &ctx, &mut summary.deleted_tasks).await?;
     Ok(())
 }
 

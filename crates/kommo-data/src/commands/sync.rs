@@ -194,6 +194,10 @@ fn summary_json(summary: &RunSummary) -> Value {
         "contacts": summary.contacts.rows,
         "deleted_leads_flagged": summary.deleted_leads.flagged,
         "deleted_contacts_flagged": summary.deleted_contacts.flagged,
+        "companies": summary.companies.rows,
+        "deleted_companies_flagged": summary.deleted_companies.flagged,
+        "tasks": summary.tasks.rows,
+        "deleted_tasks_flagged": summary.deleted_tasks.flagged,
         "pipeline_rows": summary.pipeline_rows,
         "users": summary.users,
         "relinked_leads": summary.relinked_leads,
@@ -228,11 +232,16 @@ fn print_round(results: &[RoundResult]) {
     for (id, result) in results {
         match result {
             Ok(s) => println!(
-                "{id}: {} sync ok: {} leads, {} contacts, {} deleted flagged, {} pipeline rows, {} users; {} requests, {} 429s, {:.1}s",
+                "{id}: {} sync ok: {} leads, {} contacts, {} companies, {} tasks, {} deleted flagged, {} pipeline rows, {} users; {} requests, {} 429s, {:.1}s",
                 s.kind.as_str(),
                 s.leads.rows,
                 s.contacts.rows,
-                s.deleted_leads.flagged + s.deleted_contacts.flagged,
+                s.companies.rows,
+                s.tasks.rows,
+                s.deleted_leads.flagged
+                    + s.deleted_contacts.flagged
+                    + s.deleted_companies.flagged
+                    + s.deleted_tasks.flagged,
                 s.pipeline_rows,
                 s.users,
                 s.requests,
@@ -328,6 +337,10 @@ async fn report(
         "deleted_leads": counts.deleted_leads,
         "contacts": counts.contacts,
         "deleted_contacts": counts.deleted_contacts,
+        "companies": counts.companies,
+        "deleted_companies": counts.deleted_companies,
+        "tasks": counts.tasks,
+        "deleted_tasks": counts.deleted_tasks,
         "pipeline_rows": counts.pipeline_rows,
         "users": counts.users,
     });
@@ -381,11 +394,15 @@ fn print_report(r: &Value) {
     );
     let c = &r["counts"];
     println!(
-        "  stored: {} leads (+{} deleted), {} contacts (+{} deleted), {} pipeline rows, {} users",
+        "  stored: {} leads (+{} deleted), {} contacts (+{} deleted), {} companies (+{} deleted), {} tasks (+{} deleted), {} pipeline rows, {} users",
         text(&c["leads"]),
         text(&c["deleted_leads"]),
         text(&c["contacts"]),
         text(&c["deleted_contacts"]),
+        text(&c["companies"]),
+        text(&c["deleted_companies"]),
+        text(&c["tasks"]),
+        text(&c["deleted_tasks"]),
         text(&c["pipeline_rows"]),
         text(&c["users"])
     );
