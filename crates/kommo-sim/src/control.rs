@@ -534,6 +534,20 @@ impl Control {
             .unwrap_or_default()
     }
 
+    /// Ids of deleted tasks (each logged by a `task_deleted` event), ascending.
+    pub fn deleted_task_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .events
+            .iter()
+            .filter(|e| e.kind == crate::store::EventKind::TaskDeleted)
+            .map(|e| i64::from(e.entity_id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Deletes a task, logging `task_deleted`; false when there is no such task.
     pub fn delete_task(&self, id: i64) -> bool {
         let mut acc = self.state.inner.account.write();

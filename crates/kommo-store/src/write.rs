@@ -652,6 +652,62 @@ impl Store {
         Ok(flagged)
     }
 
+    /// The live companies of an integration whose stored links disagree with the stored
+    /// leads and contacts: a company listing a lead (contact) that is stored deleted or
+    /// linked to another company, or a live lead (contact) naming a company that does not
+    /// list it. Kommo shows these links from both sides and a change on one side does not
+    /// stamp the company, so the sync reads these companies again. Only rows both sides know
+    /// are compared. Company ids, ascending.
+    pub async fn companies_with_stale_links(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Stale {
+            company_id: i64,
+        }
+        let mut ids = Vec::new();
+        for (side, other, id_column) in [
+            ("company_leads", "leads", "lead_id"),
+            ("company_contacts", "contacts", "contact_id"),
+        ] {
+            // Listed by the company, but the other row is deleted or names another company.
+            let listed = format!(
+                "SELECT DISTINCT c.company_id FROM companies c \
+                 JOIN {side} s ON s.company_ref = c.id \
+                 JOIN {other} o ON o.integration_id = c.integration_id AND o.{id_column} = s.{id_column} \
+                 WHERE c.integration_id = ? AND c.is_deleted = ? \
+                 AND (o.is_deleted = ? OR o.company_id IS NULL OR o.company_id <> c.company_id)"
+            );
+            let rows: Vec<Stale> = self
+                .db()
+                .fetch_all(
+                    &listed,
+                    vec![Arg::str(integration_id), Arg::Bool(false), Arg::Bool(true)],
+                )
+                .await?;
+            ids.extend(rows.into_iter().map(|r| r.company_id));
+            // A live row names the company, which does not list it.
+            let unlisted = format!(
+                "SELECT DISTINCT c.company_id FROM {other} o \
+                 JOIN companies c ON c.integration_id = o.integration_id AND c.company_id = o.company_id \
+                 WHERE o.integration_id = ? AND o.is_deleted = ? AND c.is_deleted = ? \
+                 AND NOT EXISTS (SELECT 1 FROM {side} s WHERE s.company_ref = c.id AND s.{id_column} = o.{id_column})"
+            );
+            let rows: Vec<Stale> = self
+                .db()
+                .fetch_all(
+                    &unlisted,
+                    vec![Arg::str(integration_id), Arg::Bool(false), Arg::Bool(false)],
+                )
+                .await?;
+            ids.extend(rows.into_iter().map(|r| r.company_id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
+    }
+
     /// The last committed checkpoint of a stream.
     pub async fn checkpoint(
         &self,

@@ -108,6 +108,8 @@ pub struct RunSummary {
     /// Rows read again because a link changed on the other side (see `links`).
     pub relinked_leads: u64,
     pub relinked_contacts: u64,
+    /// Companies read again because their links changed on the lead's or contact's side.
+    pub relinked_companies: u64,
     /// Requests sent to Kommo (retries included).
     pub requests: u64,
     /// 429 answers received (zero when the limiter does its job).

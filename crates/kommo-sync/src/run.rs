@@ -117,6 +117,7 @@ pub async fn sync_integration(
         users: 0,
         relinked_leads: 0,
         relinked_contacts: 0,
+        relinked_companies: 0,
         analyzed: false,
         requests: 0,
         rate_limited: 0,
@@ -279,6 +280,7 @@ async fn run_parts(
         &mut summary.deleted_companies,
     )
     .await?;
+    summary.relinked_companies = crate::companies::relink(&ctx).await?;
     run_stream(&TasksFeed { ctx }, &ctx, &mut summary.tasks).await?;
     run_stream(&DeletedTasksFeed { ctx }, &ctx, &mut summary.deleted_tasks).await?;
     Ok(())

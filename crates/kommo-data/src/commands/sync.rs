@@ -202,6 +202,7 @@ fn summary_json(summary: &RunSummary) -> Value {
         "users": summary.users,
         "relinked_leads": summary.relinked_leads,
         "relinked_contacts": summary.relinked_contacts,
+        "relinked_companies": summary.relinked_companies,
         "requests": summary.requests,
         "rate_limited": summary.rate_limited,
         "seconds": summary.elapsed.as_secs_f64(),

@@ -2,9 +2,10 @@
 //! stream (`with=only_deleted`), the same way as contacts.
 //!
 //! A company's `contacts_ids` / `leads_ids` are what Kommo lists on the company when it is
-//! read. A link change that does not stamp the company's `updated_at` reaches its row at the
-//! next full pass (at most `full_every` away); unlike lead–contact links, no repair re-reads
-//! it sooner.
+//! read. Deleting, restoring or relinking a lead or contact changes that list without
+//! stamping the company, so after the streams [`relink`] asks the store which companies'
+//! links disagree with the stored leads and contacts, and reads just those again by id. A
+//! change neither side's stored row shows waits for the next full pass.
 
 pub mod flatten;
 
@@ -13,6 +14,7 @@ use kommo_model::Company;
 use kommo_store::{Checkpoint, DeletedRef, EntityKind, StoreError};
 
 use crate::cursor::Position;
+use crate::error::SyncError;
 use crate::flatten::FlattenContext;
 use crate::options::PAGE_SIZE;
 use crate::progress::Entity;
@@ -131,4 +133,44 @@ impl Sink<Company> for DeletedCompaniesSink {
             .mark_deleted(&w.tenancy, EntityKind::Company, &deleted, Some(&checkpoint))
             .await
     }
+}
+
+/// Reads again, by id, the companies whose stored links disagree with the stored leads and
+/// contacts (see the module doc), and rewrites them. Returns how many were rewritten.
+pub(crate) async fn relink(ctx: &RunContext<'_>) -> Result<u64, SyncError> {
+    let stale = ctx
+        .store
+        .companies_with_stale_links(&ctx.tenancy.integration_id)
+        .await
+        .map_err(SyncError::store("finding companies with stale links"))?;
+    let mut written = 0;
+    for chunk in stale.chunks(PAGE_SIZE as usize) {
+        let query = flatten::COMPANY_WITH.into_iter().fold(
+            CompaniesQuery::new()
+                .ids(chunk.iter().copied())
+                .limit(PAGE_SIZE),
+            CompaniesQuery::with,
+        );
+        let items = ctx
+            .client
+            .companies(query)
+            .collect_all()
+            .await
+            .map_err(SyncError::kommo("companies"))?;
+        let flatten = FlattenContext {
+            tenancy: ctx.tenancy,
+            inserted_at: chrono::Utc::now().timestamp_millis(),
+            dictionaries: ctx.dictionaries,
+        };
+        let rows: Vec<_> = items
+            .iter()
+            .map(|c| flatten::company_row(c, &flatten))
+            .collect();
+        ctx.store
+            .write_companies(ctx.tenancy, &rows, None)
+            .await
+            .map_err(SyncError::store("writing companies"))?;
+        written += rows.len() as u64;
+    }
+    Ok(written)
 }
