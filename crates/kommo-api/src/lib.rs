@@ -39,6 +39,8 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(resources::leads))
         .routes(routes!(resources::contacts))
+        .routes(routes!(resources::companies))
+        .routes(routes!(resources::tasks))
         .routes(routes!(resources::pipelines))
         .routes(routes!(resources::users))
         .routes(routes!(resources::lead_status_changes))

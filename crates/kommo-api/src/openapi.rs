@@ -12,7 +12,7 @@ use crate::error::{InvalidParam, PROBLEM_JSON, Problem};
 use crate::params::{self, Kind, ParamSpec};
 
 /// What the published reference leaves open, and what this implementation decided.
-const DESCRIPTION: &str = r#"Read Kommo CRM data synced by kommo-data: leads, contacts, pipelines and users,
+const DESCRIPTION: &str = r#"Read Kommo CRM data synced by kommo-data: leads, contacts, companies, tasks, pipelines and users,
 and the funnel over time (lead status changes, lead stages, the funnel of a pipeline),
 compatible with the published V4 Marketing "Kommo" data API (field names, types and filter names of
 `leads` and `pipelines` are exactly the reference's).
@@ -47,8 +47,8 @@ counts, including those answered 400.
   of range are clamped, anything that is not a whole number is a 400.
 - `orderBy` takes a field name of the resource (`created_at`, also spelled `createdAt`); ties are
   always broken by the Kommo id, so paging never repeats or skips a row while nothing changes.
-  `orderBy` without `orderDirection` keeps the default order's direction (desc for leads and
-  contacts, asc for pipelines and users); `orderDirection` alone reverses the first default sort column.
+  `orderBy` without `orderDirection` keeps the default order's direction (desc for leads,
+  contacts, companies and tasks, asc for pipelines and users); `orderDirection` alone reverses the first default sort column.
 
 ## Funnel history
 Synced from Kommo's events (`lead_added`, `lead_status_changed`, `lead_deleted`, `lead_restored`):
@@ -65,6 +65,9 @@ with milliseconds and `Z` (or `null`), id lists comma-separated strings, structu
 `workspace_id`, `organization_id`, a stable `document_id` (a UUID v5 of integration, resource and
 Kommo ids) and `inserted_at` (when a sync last wrote it). Extra fields beyond the reference:
 leads have `company_id`, `status_name` and `pipeline_name`; pipelines have `is_main` and `is_archive`.
+`companies` and `tasks` are not in the published reference; they follow the same conventions
+(companies filter like contacts; tasks have `completeTillStart`/`completeTillEnd` for deadlines).
+Deleted tasks are known from Kommo's `task_deleted` events and kept flagged `is_deleted`.
 
 ## Errors
 RFC 9457 problem documents (`application/problem+json`) with `type`, `title`, `status`, `detail`,
@@ -110,9 +113,11 @@ pub(crate) fn base() -> OpenApi {
 }
 
 /// The data resources' paths and their parameter tables.
-const RESOURCES: [(&str, &[ParamSpec]); 7] = [
+const RESOURCES: [(&str, &[ParamSpec]); 9] = [
     ("/v1/kommo/leads", params::LEADS),
     ("/v1/kommo/contacts", params::CONTACTS),
+    ("/v1/kommo/companies", params::COMPANIES),
+    ("/v1/kommo/tasks", params::TASKS),
     ("/v1/kommo/pipelines", params::PIPELINES),
     ("/v1/kommo/users", params::USERS),
     ("/v1/kommo/lead-status-changes", params::LEAD_STATUS_CHANGES),
@@ -217,6 +222,56 @@ const CONTACT_FIELDS: &[(&str, &str)] = &[
     ("tag_name", TAG_LIST),
     ("tag_color", TAG_LIST),
 ];
+const COMPANY_FIELDS: &[(&str, &str)] = &[
+    ("created_at", TIMESTAMP),
+    ("updated_at", TIMESTAMP),
+    ("closest_task_at", TIMESTAMP),
+    ("email", "The first value of the company's EMAIL field."),
+    ("phone", "The first value of the company's PHONE field."),
+    ("emails", "Every EMAIL value, comma-separated."),
+    ("phones", "Every PHONE value, comma-separated."),
+    (
+        "contacts_ids",
+        "Linked contact ids, comma-separated in Kommo's order; `null` when none.",
+    ),
+    (
+        "leads_ids",
+        "Linked lead ids, comma-separated in Kommo's order; `null` when none.",
+    ),
+    ("tags", TAGS_JSON),
+    ("custom_fields_values", CUSTOM_FIELDS),
+    ("tag_id", TAG_LIST),
+    ("tag_name", TAG_LIST),
+    ("tag_color", TAG_LIST),
+    ("tag_id_first", "The first tag's id."),
+    ("tag_name_first", "The first tag's name."),
+    ("tag_color_first", "The first tag's color."),
+];
+const TASK_FIELDS: &[(&str, &str)] = &[
+    (
+        "entity_type",
+        "The kind of entity the task belongs to: `leads`, `contacts`, `companies` or `customers`; `null` for none.",
+    ),
+    ("entity_id", "The id of the entity the task belongs to."),
+    (
+        "task_type_name",
+        "The task type's name, from the account's task types (1: follow-up, 2: meeting).",
+    ),
+    ("text", "The task's text."),
+    ("duration", "How long the task takes, in seconds."),
+    ("complete_till", TIMESTAMP),
+    ("is_completed", "Whether the task is done."),
+    (
+        "result_text",
+        "The result given when the task was completed; `null` without one.",
+    ),
+    ("created_at", TIMESTAMP),
+    ("updated_at", TIMESTAMP),
+    (
+        "is_deleted",
+        "Whether the task was deleted in Kommo (known from its `task_deleted` event).",
+    ),
+];
 const PIPELINE_FIELDS: &[(&str, &str)] = &[
     ("sort", "The status's sort key within its pipeline."),
     ("color", "The status's color."),
@@ -241,11 +296,15 @@ const USER_FIELDS: &[(&str, &str)] = &[("rights", "JSON text: Kommo's rights obj
 const FIELD_DOCS: &[(&str, &[(&str, &str)])] = &[
     ("LeadRow", LEAD_FIELDS),
     ("ContactRow", CONTACT_FIELDS),
+    ("CompanyRow", COMPANY_FIELDS),
+    ("TaskRow", TASK_FIELDS),
     ("PipelineRow", PIPELINE_FIELDS),
     ("UserRow", USER_FIELDS),
     ("RowTenancy", COMMON_FIELDS),
     ("LeadRow", COMMON_FIELDS),
     ("ContactRow", COMMON_FIELDS),
+    ("CompanyRow", COMMON_FIELDS),
+    ("TaskRow", COMMON_FIELDS),
     ("PipelineRow", COMMON_FIELDS),
     ("UserRow", COMMON_FIELDS),
 ];
@@ -300,6 +359,9 @@ fn parameter(spec: &ParamSpec) -> Parameter {
         Kind::Integer => ObjectBuilder::new().schema_type(Type::Integer),
         Kind::RequiredId => text().pattern(Some(r"^\d+$")).examples(["7670334"]),
         Kind::Bool => ObjectBuilder::new().schema_type(Type::Boolean),
+        Kind::EntityTypes => text().pattern(Some(
+            "^(leads|contacts|companies|customers)(,(leads|contacts|companies|customers))*$",
+        )),
         Kind::Deleted => text()
             .enum_values(Some(["false", "true", "any"]))
             .default(Some("false".into())),

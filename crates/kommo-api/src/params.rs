@@ -6,11 +6,11 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone as _, Utc};
 use kommo_store::query::{
-    ContactFilter, ContactOrder, ContactsQuery, Deleted, Direction, FunnelQuery, LeadFilter,
-    LeadOrder, LeadStageFilter, LeadStageOrder, LeadStagesQuery, LeadStatusChangeFilter,
-    LeadStatusChangeOrder, LeadStatusChangesQuery, LeadsQuery, OrderColumn, PageRequest,
-    PipelineFilter, PipelineOrder, PipelinesQuery, Scope, TimeRange, UserFilter, UserOrder,
-    UsersQuery,
+    CompaniesQuery, CompanyFilter, CompanyOrder, ContactFilter, ContactOrder, ContactsQuery,
+    Deleted, Direction, FunnelQuery, LeadFilter, LeadOrder, LeadStageFilter, LeadStageOrder,
+    LeadStagesQuery, LeadStatusChangeFilter, LeadStatusChangeOrder, LeadStatusChangesQuery,
+    LeadsQuery, OrderColumn, PageRequest, PipelineFilter, PipelineOrder, PipelinesQuery, Scope,
+    TaskFilter, TaskOrder, TasksQuery, TimeRange, UserFilter, UserOrder, UsersQuery,
 };
 
 use crate::error::{ApiError, InvalidParam};
@@ -23,6 +23,8 @@ pub const MAX_LIMIT: u32 = 5000;
 pub const MAX_IDS: usize = 1000;
 /// Longest value of a text filter, in bytes.
 pub const MAX_TEXT: usize = 1000;
+/// The entity types a task can belong to, as Kommo names them.
+pub const TASK_ENTITY_TYPES: &[&str] = &["leads", "contacts", "companies", "customers"];
 /// Longest tenancy id (`workspaceId`, `organizationId`, `integrationId`), in bytes.
 pub const MAX_TENANCY_ID: usize = 128;
 
@@ -55,6 +57,9 @@ pub enum Kind {
     Bool,
     /// `false`, `true` or `any`.
     Deleted,
+    /// A Kommo entity type a task belongs to ([`TASK_ENTITY_TYPES`]), or a comma-separated
+    /// list of them.
+    EntityTypes,
     /// The page number, from 1.
     Page,
     /// Rows a page, 1 to 5000.
@@ -284,6 +289,124 @@ pub const CONTACTS: &[ParamSpec] = &[
         "orderBy",
         Kind::OrderBy(ContactOrder::COLUMNS),
         "Sort column; ties are broken by `contact_id`. Default: `created_at` desc, then `contact_id` desc.",
+    ),
+    ORDER_DIRECTION,
+];
+
+/// Accepted parameters of `GET /v1/kommo/companies`: the contacts resource's, for a company.
+pub const COMPANIES: &[ParamSpec] = &[
+    WORKSPACE_ID,
+    INTEGRATION_ID,
+    ORGANIZATION_ID,
+    spec("companyId", Kind::Ids, "Companies with one of these ids."),
+    spec(
+        "companyName",
+        Kind::Text,
+        "Companies with exactly this name (never split on commas).",
+    ),
+    spec(
+        "responsibleUserId",
+        Kind::Ids,
+        "Companies of one of these responsible users.",
+    ),
+    spec(
+        "groupId",
+        Kind::Ids,
+        "Companies of one of these user groups.",
+    ),
+    spec(
+        "contactId",
+        Kind::Ids,
+        "Companies linked to one of these contacts.",
+    ),
+    spec(
+        "leadId",
+        Kind::Ids,
+        "Companies linked to one of these leads.",
+    ),
+    spec(
+        "email",
+        Kind::Email,
+        "Companies having this email among theirs, compared case-insensitively.",
+    ),
+    spec(
+        "phone",
+        Kind::Phone,
+        "Companies having this phone among theirs, compared on digits only (`+55 (11) 9999-0000` equals `5511999990000`).",
+    ),
+    TAG_PARAMS[0],
+    TAG_PARAMS[1],
+    TAG_PARAMS[2],
+    TAG_PARAMS[3],
+    TAG_PARAMS[4],
+    TAG_PARAMS[5],
+    CREATED_START,
+    CREATED_END,
+    LAST_MODIFIED_START,
+    LAST_MODIFIED_END,
+    IS_DELETED,
+    PAGE,
+    LIMIT,
+    spec(
+        "orderBy",
+        Kind::OrderBy(CompanyOrder::COLUMNS),
+        "Sort column; ties are broken by `company_id`. Default: `created_at` desc, then `company_id` desc.",
+    ),
+    ORDER_DIRECTION,
+];
+
+/// Accepted parameters of `GET /v1/kommo/tasks`.
+pub const TASKS: &[ParamSpec] = &[
+    WORKSPACE_ID,
+    INTEGRATION_ID,
+    ORGANIZATION_ID,
+    spec("taskId", Kind::Ids, "Tasks with one of these ids."),
+    spec(
+        "entityType",
+        Kind::EntityTypes,
+        "Tasks of this kind of entity: `leads`, `contacts`, `companies` or `customers` (or a comma-separated list).",
+    ),
+    spec(
+        "entityId",
+        Kind::Ids,
+        "Tasks of one of these entities (with `entityType` to tell a lead from a contact of the same id).",
+    ),
+    spec(
+        "responsibleUserId",
+        Kind::Ids,
+        "Tasks of one of these responsible users.",
+    ),
+    spec(
+        "taskTypeId",
+        Kind::Ids,
+        "Tasks of one of these task types (1: follow-up, 2: meeting, others the account's own).",
+    ),
+    spec(
+        "isCompleted",
+        Kind::Bool,
+        "`true`: completed tasks only; `false`: open ones only.",
+    ),
+    spec(
+        "completeTillStart",
+        Kind::TimeStart,
+        "`complete_till` (the deadline) at or after this instant.",
+    ),
+    spec(
+        "completeTillEnd",
+        Kind::TimeEnd,
+        "`complete_till` (the deadline) at or before this instant.",
+    ),
+    CREATED_START,
+    CREATED_END,
+    LAST_MODIFIED_START,
+    LAST_MODIFIED_END,
+    IS_DELETED,
+    PAGE,
+    LIMIT,
+    spec(
+        "orderBy",
+        Kind::OrderBy(TaskOrder::COLUMNS),
+        "Sort column; ties are broken by `task_id`. Default: `created_at` desc, then `task_id` desc.",
     ),
     ORDER_DIRECTION,
 ];
@@ -565,6 +688,63 @@ pub fn contacts(query: Option<&str>) -> Result<ContactsQuery, ApiError> {
     p.finish(query)
 }
 
+/// Parses the query string of `GET /v1/kommo/companies`.
+pub fn companies(query: Option<&str>) -> Result<CompaniesQuery, ApiError> {
+    let mut p = Params::parse(query, COMPANIES)?;
+    let filter = CompanyFilter {
+        company_id: p.ids("companyId"),
+        company_name: p.text("companyName"),
+        responsible_user_id: p.ids("responsibleUserId"),
+        group_id: p.ids("groupId"),
+        contact_id: p.ids("contactId"),
+        lead_id: p.ids("leadId"),
+        email: p.text("email"),
+        phone: p.text("phone"),
+        tag_id: p.ids("tagId"),
+        tag_name: p.text("tagName"),
+        tag_color: p.text("tagColor"),
+        tag_id_first: p.ids("tagIdFirst"),
+        tag_name_first: p.text("tagNameFirst"),
+        tag_color_first: p.text("tagColorFirst"),
+        created: p.range("createdStart", "createdEnd"),
+        last_modified: p.range("lastModifiedStart", "lastModifiedEnd"),
+        deleted: p.deleted("isDeleted"),
+    };
+    let order = p.order::<CompanyOrder>();
+    let query = CompaniesQuery {
+        scope: p.scope(),
+        filter,
+        order,
+        page: p.page_request(),
+    };
+    p.finish(query)
+}
+
+/// Parses the query string of `GET /v1/kommo/tasks`.
+pub fn tasks(query: Option<&str>) -> Result<TasksQuery, ApiError> {
+    let mut p = Params::parse(query, TASKS)?;
+    let filter = TaskFilter {
+        task_id: p.ids("taskId"),
+        entity_type: p.entity_types("entityType"),
+        entity_id: p.ids("entityId"),
+        responsible_user_id: p.ids("responsibleUserId"),
+        task_type_id: p.ids("taskTypeId"),
+        is_completed: p.boolean("isCompleted"),
+        complete_till: p.range("completeTillStart", "completeTillEnd"),
+        created: p.range("createdStart", "createdEnd"),
+        last_modified: p.range("lastModifiedStart", "lastModifiedEnd"),
+        deleted: p.deleted("isDeleted"),
+    };
+    let order = p.order::<TaskOrder>();
+    let query = TasksQuery {
+        scope: p.scope(),
+        filter,
+        order,
+        page: p.page_request(),
+    };
+    p.finish(query)
+}
+
 /// Parses the query string of `GET /v1/kommo/pipelines`.
 pub fn pipelines(query: Option<&str>) -> Result<PipelinesQuery, ApiError> {
     let mut p = Params::parse(query, PIPELINES)?;
@@ -815,6 +995,31 @@ impl Params {
             return None;
         }
         Some(value)
+    }
+
+    /// Task entity types: one of [`TASK_ENTITY_TYPES`] or a comma-separated list of them.
+    fn entity_types(&mut self, name: &'static str) -> Vec<String> {
+        let Some((_, value)) = self.take(name) else {
+            return Vec::new();
+        };
+        let mut types: Vec<String> = Vec::new();
+        for item in value.split(',').map(str::trim) {
+            if !TASK_ENTITY_TYPES.contains(&item) {
+                self.invalid(
+                    name,
+                    format!(
+                        "expected one of {} or a comma-separated list of them, got {}",
+                        TASK_ENTITY_TYPES.join(", "),
+                        quoted(&value)
+                    ),
+                );
+                return Vec::new();
+            }
+            if !types.iter().any(|t| t == item) {
+                types.push(item.to_owned());
+            }
+        }
+        types
     }
 
     fn integer(&mut self, name: &'static str) -> Option<i64> {
@@ -1428,6 +1633,7 @@ mod tests {
                 Kind::TimeStart => "2026-01-01",
                 Kind::TimeEnd => "2026-01-02",
                 Kind::Bool | Kind::Deleted => "true",
+                Kind::EntityTypes => "leads,companies",
                 Kind::Page | Kind::Limit => "2",
                 Kind::OrderBy(names) => names[0],
                 Kind::Direction => "asc",
@@ -1442,6 +1648,8 @@ mod tests {
         }
         leads(Some(&all(LEADS))).unwrap();
         contacts(Some(&all(CONTACTS))).unwrap();
+        companies(Some(&all(COMPANIES))).unwrap();
+        tasks(Some(&all(TASKS))).unwrap();
         pipelines(Some(&all(PIPELINES))).unwrap();
         users(Some(&all(USERS))).unwrap();
         lead_status_changes(Some(&all(LEAD_STATUS_CHANGES))).unwrap();
@@ -1456,6 +1664,8 @@ mod tests {
         let only_the_workspace = Some("workspaceId=w");
         leads(only_the_workspace).unwrap();
         contacts(only_the_workspace).unwrap();
+        companies(only_the_workspace).unwrap();
+        tasks(only_the_workspace).unwrap();
         pipelines(only_the_workspace).unwrap();
         users(only_the_workspace).unwrap();
         lead_status_changes(only_the_workspace).unwrap();

@@ -7,7 +7,8 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use kommo_store::query::JsonPage;
 use kommo_store::rows::{
-    ContactRow, Funnel, LeadRow, LeadStageRow, LeadStatusChangeRow, PipelineRow, UserRow,
+    CompanyRow, ContactRow, Funnel, LeadRow, LeadStageRow, LeadStatusChangeRow, PipelineRow,
+    TaskRow, UserRow,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -110,6 +111,55 @@ pub(crate) async fn contacts(
     let query = params::contacts(query.as_deref())?;
     let _turn = state.read_turn().await;
     render(state.store().contacts_json(&caller.grant, &query).await?)
+}
+
+/// Companies.
+///
+/// One row per company. Default order: `created_at` desc, then `company_id` desc. Filters and
+/// fields follow contacts: `email` and `phone` hold the first value of the company's EMAIL and
+/// PHONE fields, `emails` and `phones` all of them; `contacts_ids` and `leads_ids` are the
+/// linked contacts and leads. Deleted companies are kept, flagged `is_deleted`, and returned
+/// only with `isDeleted=true` or `isDeleted=any`.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/companies",
+    tag = "kommo",
+    operation_id = "listCompanies",
+    responses((status = 200, description = "One page of companies.", body = PageBody<CompanyRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn companies(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::companies(query.as_deref())?;
+    let _turn = state.read_turn().await;
+    render(state.store().companies_json(&caller.grant, &query).await?)
+}
+
+/// Tasks.
+///
+/// One row per task. Default order: `created_at` desc, then `task_id` desc. `task_type_name`
+/// is the task type's name from the account's task types; `result_text` the result given on
+/// completion. Tasks deleted in Kommo are kept, flagged `is_deleted`, and returned only with
+/// `isDeleted=true` or `isDeleted=any`.
+#[utoipa::path(
+    get,
+    path = "/v1/kommo/tasks",
+    tag = "kommo",
+    operation_id = "listTasks",
+    responses((status = 200, description = "One page of tasks.", body = PageBody<TaskRow>)),
+    security(("clientId" = [], "clientSecret" = []))
+)]
+pub(crate) async fn tasks(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let query = params::tasks(query.as_deref())?;
+    let _turn = state.read_turn().await;
+    render(state.store().tasks_json(&caller.grant, &query).await?)
 }
 
 /// Pipelines and their statuses.

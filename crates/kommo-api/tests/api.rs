@@ -779,15 +779,22 @@ async fn errors_are_problem_documents(w: &World) {
         format!("workspaceId={WS}&integrationId=int_a3"),
         format!("workspaceId={WS}&integrationId=int_a1,int_b1"),
     ] {
-        for resource in ["leads", "contacts", "pipelines", "users"] {
+        for resource in [
+            "leads",
+            "contacts",
+            "companies",
+            "tasks",
+            "pipelines",
+            "users",
+        ] {
             let (s, h, b) = w
                 .get(Some(&w.a), &format!("/v1/kommo/{resource}?{query}"))
                 .await;
             assert_problem(s, &h, &b, StatusCode::FORBIDDEN);
         }
     }
-    // 404 is a problem document too.
-    let (s, h, b) = w.get(Some(&w.a), "/v1/kommo/companies?workspaceId=x").await;
+    // 404 is a problem document too (customers are not served; companies now are).
+    let (s, h, b) = w.get(Some(&w.a), "/v1/kommo/customers?workspaceId=x").await;
     assert_problem(s, &h, &b, StatusCode::NOT_FOUND);
 }
 

@@ -10,7 +10,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use kommo_model::{Contact, Event, Lead, LossReason, Pipeline, Source, Tag, User};
+use kommo_model::{
+    Company, Contact, Event, Lead, LossReason, Pipeline, Source, Tag, Task, TaskType, User,
+};
 use serde_json::{Value, json};
 
 use crate::api::common::bad_request;
@@ -443,6 +445,134 @@ impl Control {
     /// The contacts' tag dictionary (`GET /api/v4/contacts/tags`).
     pub fn contact_tags(&self) -> Vec<Tag> {
         self.state.inner.account.read().tags[crate::store::Kind::Contacts as usize].clone()
+    }
+
+    /// Live company ids, ascending.
+    pub fn company_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .companies
+            .index
+            .live
+            .iter()
+            .map(|id| i64::from(*id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// Deleted, restorable company ids (what `with=only_deleted` lists), ascending.
+    pub fn deleted_company_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .companies
+            .index
+            .deleted
+            .iter()
+            .map(|id| i64::from(*id))
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    /// A company as `GET /api/v4/companies/{id}?with=contacts,leads` shows it, deleted ones
+    /// included (with `is_deleted: true`).
+    pub fn company(&self, id: i64) -> Option<Company> {
+        let acc = self.state.inner.account.read();
+        let rec = acc.companies.get(u32::try_from(id).ok()?)?;
+        Some(acc.company_model(rec, true, true, "http://localhost"))
+    }
+
+    /// The companies' tag dictionary (`GET /api/v4/companies/tags`).
+    pub fn company_tags(&self) -> Vec<Tag> {
+        self.state.inner.account.read().tags[crate::store::Kind::Companies as usize].clone()
+    }
+
+    /// Deletes a company (restorable); false when there is no such live company.
+    pub fn delete_company(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        u32::try_from(id).is_ok_and(|id| acc.delete_company(id, by, at))
+    }
+
+    pub fn restore_company(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        u32::try_from(id).is_ok_and(|id| acc.restore_company(id, by, at))
+    }
+
+    /// Stamps a live company's `updated_at` (and `updated_by`) now, as any edit of it does.
+    pub fn touch_company(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        let Ok(id) = u32::try_from(id) else {
+            return false;
+        };
+        if acc
+            .companies
+            .get(id)
+            .is_none_or(|c| c.flags & crate::store::DELETED != 0)
+        {
+            return false;
+        }
+        acc.touch_company(id, by, at);
+        true
+    }
+
+    /// Task ids, ascending (Kommo keeps no deleted tasks).
+    pub fn task_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        acc.tasks.recs.iter().map(|t| i64::from(t.id)).collect()
+    }
+
+    /// A task as `GET /api/v4/tasks/{id}` shows it.
+    pub fn task(&self, id: i64) -> Option<Task> {
+        let acc = self.state.inner.account.read();
+        let rec = acc.tasks.get(u32::try_from(id).ok()?)?;
+        Some(acc.task_model(rec, "http://localhost"))
+    }
+
+    /// The account's task types (`GET /api/v4/account?with=task_types`).
+    pub fn task_types(&self) -> Vec<TaskType> {
+        let acc = self.state.inner.account.read();
+        let query = kommo_model::query::ListQuery::new().with(["task_types"]);
+        acc.account_model(acc.admin_id(), &query, "http://localhost")
+            .embedded
+            .and_then(|e| e.task_types)
+            .unwrap_or_default()
+    }
+
+    /// Ids of deleted tasks (each logged by a `task_deleted` event), ascending.
+    pub fn deleted_task_ids(&self) -> Vec<i64> {
+        let acc = self.state.inner.account.read();
+        let mut ids: Vec<i64> = acc
+            .events
+            .iter()
+            .filter(|e| e.kind == crate::store::EventKind::TaskDeleted)
+            .map(|e| i64::from(e.entity_id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Deletes a task, logging `task_deleted`; false when there is no such task.
+    pub fn delete_task(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        u32::try_from(id).is_ok_and(|id| acc.delete_task(id, by, at))
+    }
+
+    /// Stamps a task's `updated_at` (and `updated_by`) now, as any edit of it does.
+    pub fn touch_task(&self, id: i64) -> bool {
+        let mut acc = self.state.inner.account.write();
+        let by = acc.admin_id();
+        let at = now(&acc);
+        u32::try_from(id).is_ok_and(|id| acc.touch_task(id, by, at))
     }
 
     fn summary(&self) -> Value {

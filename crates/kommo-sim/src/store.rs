@@ -442,8 +442,11 @@ pub(crate) enum EventKind {
     ContactDeleted,
     ContactRestored,
     CompanyAdded,
+    CompanyDeleted,
+    CompanyRestored,
     TaskAdded,
     TaskCompleted,
+    TaskDeleted,
     EntityLinked,
 }
 
@@ -463,13 +466,16 @@ impl EventKind {
             Self::ContactDeleted => "contact_deleted",
             Self::ContactRestored => "contact_restored",
             Self::CompanyAdded => "company_added",
+            Self::CompanyDeleted => "company_deleted",
+            Self::CompanyRestored => "company_restored",
             Self::TaskAdded => "task_added",
             Self::TaskCompleted => "task_completed",
+            Self::TaskDeleted => "task_deleted",
             Self::EntityLinked => "entity_linked",
         }
     }
 
-    pub(crate) const ALL: [EventKind; 16] = [
+    pub(crate) const ALL: [EventKind; 19] = [
         Self::LeadAdded,
         Self::LeadDeleted,
         Self::LeadRestored,
@@ -486,6 +492,10 @@ impl EventKind {
         Self::TaskAdded,
         Self::TaskCompleted,
         Self::EntityLinked,
+        // Added after the others so the types listed before keep their numbers.
+        Self::CompanyDeleted,
+        Self::CompanyRestored,
+        Self::TaskDeleted,
     ];
 }
 

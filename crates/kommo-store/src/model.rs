@@ -101,6 +101,8 @@ pub struct Checkpoint {
 pub enum EntityKind {
     Lead,
     Contact,
+    Company,
+    Task,
 }
 
 /// A lead or contact Kommo reports deleted, and when.
@@ -185,4 +187,8 @@ pub struct EntityCounts {
     pub lead_status_changes: u64,
     /// Stays of leads in stages.
     pub lead_stages: u64,
+    pub companies: u64,
+    pub deleted_companies: u64,
+    pub tasks: u64,
+    pub deleted_tasks: u64,
 }

@@ -21,6 +21,10 @@ impl Store {
             users: i64,
             lead_status_changes: i64,
             lead_stages: i64,
+            companies: i64,
+            deleted_companies: i64,
+            tasks: i64,
+            deleted_tasks: i64,
         }
         let live = "is_deleted = ?";
         let sql = format!(
@@ -32,9 +36,14 @@ impl Store {
              (SELECT COUNT(*) FROM pipelines WHERE integration_id = ?) AS pipeline_rows, \
              (SELECT COUNT(*) FROM users WHERE integration_id = ?) AS users, \
              (SELECT COUNT(*) FROM lead_status_changes WHERE integration_id = ?) AS lead_status_changes, \
-             (SELECT COUNT(*) FROM lead_stages WHERE integration_id = ?) AS lead_stages"
+             (SELECT COUNT(*) FROM lead_stages WHERE integration_id = ?) AS lead_stages, \
+             (SELECT COUNT(*) FROM companies WHERE integration_id = ? AND {live}) AS companies, \
+             (SELECT COUNT(*) FROM companies WHERE integration_id = ? AND {live}) AS deleted_companies, \
+             (SELECT COUNT(*) FROM tasks WHERE integration_id = ? AND {live}) AS tasks, \
+             (SELECT COUNT(*) FROM tasks WHERE integration_id = ? AND {live}) AS deleted_tasks"
         );
         let id = || Arg::str(integration_id);
+        // In the order of the subqueries above.
         let args = vec![
             id(),
             Arg::Bool(false),
@@ -48,6 +57,14 @@ impl Store {
             id(),
             id(),
             id(),
+            id(),
+            Arg::Bool(false),
+            id(),
+            Arg::Bool(true),
+            id(),
+            Arg::Bool(false),
+            id(),
+            Arg::Bool(true),
         ];
         let row: Option<Record> = self.db().fetch_optional(&sql, args).await?;
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
@@ -60,6 +77,10 @@ impl Store {
             users: n(r.users),
             lead_status_changes: n(r.lead_status_changes),
             lead_stages: n(r.lead_stages),
+            companies: n(r.companies),
+            deleted_companies: n(r.deleted_companies),
+            tasks: n(r.tasks),
+            deleted_tasks: n(r.deleted_tasks),
         }))
     }
 }

@@ -4,11 +4,13 @@
 
 use chrono::{DateTime, Utc};
 
+pub use crate::resources::companies::CompanyOrder;
 pub use crate::resources::contacts::ContactOrder;
 pub use crate::resources::lead_stages::LeadStageOrder;
 pub use crate::resources::lead_status_changes::LeadStatusChangeOrder;
 pub use crate::resources::leads::LeadOrder;
 pub use crate::resources::pipelines::PipelineOrder;
+pub use crate::resources::tasks::TaskOrder;
 pub use crate::resources::users::UserOrder;
 
 /// What a set of API credentials may read: one organization, some of its workspaces.
@@ -260,4 +262,65 @@ pub struct FunnelQuery {
     pub scope: Scope,
     pub pipeline_id: i64,
     pub created: TimeRange,
+}
+
+/// Filters of `GET /v1/kommo/companies`: the contacts resource's, for a company.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompanyFilter {
+    pub company_id: Vec<i64>,
+    /// The company's name, exactly (never split on commas).
+    pub company_name: Option<String>,
+    pub responsible_user_id: Vec<i64>,
+    pub group_id: Vec<i64>,
+    /// The company is linked to any of these contacts.
+    pub contact_id: Vec<i64>,
+    /// The company is linked to any of these leads.
+    pub lead_id: Vec<i64>,
+    /// Any of the company's emails, case-insensitively.
+    pub email: Option<String>,
+    /// Any of the company's phones, compared on digits only.
+    pub phone: Option<String>,
+    pub tag_id: Vec<i64>,
+    pub tag_name: Option<String>,
+    pub tag_color: Option<String>,
+    pub tag_id_first: Vec<i64>,
+    pub tag_name_first: Option<String>,
+    pub tag_color_first: Option<String>,
+    pub created: TimeRange,
+    pub last_modified: TimeRange,
+    pub deleted: Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompaniesQuery {
+    pub scope: Scope,
+    pub filter: CompanyFilter,
+    /// `None`: `created_at` desc, then company id desc.
+    pub order: Option<(CompanyOrder, Direction)>,
+    pub page: PageRequest,
+}
+
+/// Filters of `GET /v1/kommo/tasks`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskFilter {
+    pub task_id: Vec<i64>,
+    /// `leads`, `contacts`, `companies` or `customers`, any of them.
+    pub entity_type: Vec<String>,
+    pub entity_id: Vec<i64>,
+    pub responsible_user_id: Vec<i64>,
+    pub task_type_id: Vec<i64>,
+    pub is_completed: Option<bool>,
+    pub complete_till: TimeRange,
+    pub created: TimeRange,
+    pub last_modified: TimeRange,
+    pub deleted: Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TasksQuery {
+    pub scope: Scope,
+    pub filter: TaskFilter,
+    /// `None`: `created_at` desc, then task id desc.
+    pub order: Option<(TaskOrder, Direction)>,
+    pub page: PageRequest,
 }

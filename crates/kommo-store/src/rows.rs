@@ -252,6 +252,133 @@ pub struct UserRow {
     pub inserted_at: i64,
 }
 
+/// One company. Its links are served from both sides: `contacts_ids` and `leads_ids` are the
+/// contacts and leads Kommo lists for it (`with=contacts,leads`).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct CompanyRow {
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub company_id: i64,
+    pub company_name: Option<String>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub responsible_user_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub created_by: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub updated_by: Option<i64>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub created_at: Option<i64>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub updated_at: Option<i64>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub closest_task_at: Option<i64>,
+    pub is_deleted: bool,
+    pub custom_fields_values: Option<String>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub account_id: Option<i64>,
+    /// The first value of the EMAIL field; `emails` holds all of them, comma-separated.
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub emails: Option<String>,
+    pub phones: Option<String>,
+    /// Linked contact ids, comma-separated in Kommo's order.
+    pub contacts_ids: Option<String>,
+    /// Linked lead ids, comma-separated in Kommo's order.
+    pub leads_ids: Option<String>,
+    pub tags: Option<String>,
+    pub tag_id: Option<String>,
+    pub tag_name: Option<String>,
+    pub tag_color: Option<String>,
+    pub tag_id_first: Option<String>,
+    pub tag_name_first: Option<String>,
+    pub tag_color_first: Option<String>,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub tenancy: RowTenancy,
+    pub document_id: String,
+    #[serde(serialize_with = "rfc3339_ms")]
+    #[schema(value_type = String)]
+    pub inserted_at: i64,
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub tag_list: Vec<RowTag>,
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub email_list: Vec<String>,
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub phone_list: Vec<String>,
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub contact_id_list: Vec<i64>,
+    #[serde(skip)]
+    #[sqlx(skip)]
+    pub lead_id_list: Vec<i64>,
+}
+
+/// One task.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]
+pub struct TaskRow {
+    #[serde(serialize_with = "id_string")]
+    #[schema(value_type = String)]
+    pub task_id: i64,
+    /// `leads`, `contacts`, `companies` or `customers`; `null` for a task of no entity.
+    pub entity_type: Option<String>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub entity_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub responsible_user_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub task_type_id: Option<i64>,
+    /// The task type's name from the account's task types.
+    pub task_type_name: Option<String>,
+    pub text: Option<String>,
+    /// Seconds.
+    pub duration: Option<i64>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub complete_till: Option<i64>,
+    pub is_completed: bool,
+    /// The result given when the task was completed, `null` without one.
+    pub result_text: Option<String>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub created_by: Option<i64>,
+    #[serde(serialize_with = "opt_id_string")]
+    #[schema(value_type = Option<String>)]
+    pub updated_by: Option<i64>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub created_at: Option<i64>,
+    #[serde(serialize_with = "opt_rfc3339")]
+    #[schema(value_type = Option<String>)]
+    pub updated_at: Option<i64>,
+    pub is_deleted: bool,
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub tenancy: RowTenancy,
+    pub document_id: String,
+    #[serde(serialize_with = "rfc3339_ms")]
+    #[schema(value_type = String)]
+    pub inserted_at: i64,
+}
+
 /// One real change of a lead's status (`GET /v1/kommo/lead-status-changes`): a Kommo
 /// `lead_status_changed` event whose before differs from its after.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema, sqlx::FromRow)]

@@ -14,8 +14,10 @@ use crate::db::{Arg, Tx, placeholders, values_groups};
 use crate::error::StoreError;
 use crate::model::{Checkpoint, DeletedRef, EntityKind, RunOutcome, RunStatus, SyncRun};
 use crate::normalize;
-use crate::resources::{bind_tenancy, contacts, leads, opt, pipelines, users};
-use crate::rows::{ContactRow, LeadRow, PipelineRow, RowTag, RowTenancy, UserRow};
+use crate::resources::{bind_tenancy, companies, contacts, leads, opt, pipelines, tasks, users};
+use crate::rows::{
+    CompanyRow, ContactRow, LeadRow, PipelineRow, RowTag, RowTenancy, TaskRow, UserRow,
+};
 use crate::{Store, document_id, now_millis};
 
 /// Rows per multi-row INSERT: 250 leads x 38 columns stays far below both databases'
@@ -199,6 +201,38 @@ fn tag_rows<'a>(side: &mut Vec<Vec<Arg<'a>>>, parent: i64, ws: i64, tags: &'a [R
 
 const TAG_COLUMNS_LEAD: &[&str] = &["lead_ref", "ws", "position", "tag_id", "name", "color"];
 const TAG_COLUMNS_CONTACT: &[&str] = &["contact_ref", "ws", "position", "tag_id", "name", "color"];
+const TAG_COLUMNS_COMPANY: &[&str] = &["company_ref", "ws", "position", "tag_id", "name", "color"];
+
+/// Side rows of texts as given and as the filters compare them (`normalized`).
+fn text_rows<'a>(
+    side: &mut Vec<Vec<Arg<'a>>>,
+    parent: i64,
+    ws: i64,
+    values: &'a [String],
+    normalized: fn(&str) -> String,
+) {
+    for (position, value) in values.iter().enumerate() {
+        side.push(vec![
+            Arg::int(parent),
+            Arg::int(ws),
+            Arg::int(position_arg(position)),
+            Arg::str(value),
+            Arg::string(normalized(value)),
+        ]);
+    }
+}
+
+/// Side rows of linked ids, in Kommo's order.
+fn id_rows<'a>(side: &mut Vec<Vec<Arg<'a>>>, parent: i64, ws: i64, ids: &[i64]) {
+    for (position, id) in ids.iter().enumerate() {
+        side.push(vec![
+            Arg::int(parent),
+            Arg::int(ws),
+            Arg::int(position_arg(position)),
+            Arg::int(*id),
+        ]);
+    }
+}
 
 fn position_arg(position: usize) -> i64 {
     i64::try_from(position).unwrap_or(i64::MAX)
@@ -364,6 +398,114 @@ impl Store {
         Ok(())
     }
 
+    /// Upserts a page of companies (with their tags, emails, phones and contact and lead
+    /// links), and the checkpoint covering them, in one transaction.
+    pub async fn write_companies(
+        &self,
+        tenancy: &RowTenancy,
+        rows: &[CompanyRow],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(), StoreError> {
+        check_checkpoint(tenancy, checkpoint)?;
+        let rows = last_copies(rows, |r| r.company_id);
+        let now = now_millis();
+        let mut tx = self.db().begin_sync_write().await?;
+        let ws = check_tenancy(&mut tx, tenancy).await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = upsert_sql(
+                "companies",
+                companies::COLUMNS,
+                &["integration_id", "company_id"],
+                "company_id",
+                chunk.len(),
+            );
+            let mut args = Vec::with_capacity(chunk.len() * companies::COLUMNS.len());
+            for row in chunk {
+                companies::bind(&mut args, tenancy, ws, row, now);
+            }
+            let written: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
+            let by_id: HashMap<i64, &CompanyRow> =
+                chunk.iter().map(|r| (r.company_id, *r)).collect();
+            let parents: Vec<i64> = written.iter().map(|w| w.id).collect();
+            let (mut tags, mut emails, mut phones, mut contacts, mut leads) =
+                (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            for w in &written {
+                let Some(row) = by_id.get(&w.kommo_id) else {
+                    continue;
+                };
+                tag_rows(&mut tags, w.id, ws, &row.tag_list);
+                text_rows(&mut emails, w.id, ws, &row.email_list, normalize::email);
+                text_rows(&mut phones, w.id, ws, &row.phone_list, normalize::phone);
+                id_rows(&mut contacts, w.id, ws, &row.contact_id_list);
+                id_rows(&mut leads, w.id, ws, &row.lead_id_list);
+            }
+            let sides = [
+                ("company_tags", TAG_COLUMNS_COMPANY, tags),
+                (
+                    "company_emails",
+                    &["company_ref", "ws", "position", "value", "email"][..],
+                    emails,
+                ),
+                (
+                    "company_phones",
+                    &["company_ref", "ws", "position", "value", "digits"][..],
+                    phones,
+                ),
+                (
+                    "company_contacts",
+                    &["company_ref", "ws", "position", "contact_id"][..],
+                    contacts,
+                ),
+                (
+                    "company_leads",
+                    &["company_ref", "ws", "position", "lead_id"][..],
+                    leads,
+                ),
+            ];
+            for (table, columns, side) in sides {
+                replace_side_rows(&mut tx, table, "company_ref", columns, &parents, side).await?;
+            }
+        }
+        if let Some(checkpoint) = checkpoint {
+            write_checkpoint(&mut tx, checkpoint).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Upserts a page of tasks, and the checkpoint covering them, in one transaction.
+    pub async fn write_tasks(
+        &self,
+        tenancy: &RowTenancy,
+        rows: &[TaskRow],
+        checkpoint: Option<&Checkpoint>,
+    ) -> Result<(), StoreError> {
+        check_checkpoint(tenancy, checkpoint)?;
+        let rows = last_copies(rows, |r| r.task_id);
+        let now = now_millis();
+        let mut tx = self.db().begin_sync_write().await?;
+        let ws = check_tenancy(&mut tx, tenancy).await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let sql = upsert_sql(
+                "tasks",
+                tasks::COLUMNS,
+                &["integration_id", "task_id"],
+                "task_id",
+                chunk.len(),
+            );
+            let mut args = Vec::with_capacity(chunk.len() * tasks::COLUMNS.len());
+            for row in chunk {
+                tasks::bind(&mut args, tenancy, ws, row, now);
+            }
+            let _: Vec<Upserted> = tx.fetch_all(&sql, args).await?;
+        }
+        if let Some(checkpoint) = checkpoint {
+            write_checkpoint(&mut tx, checkpoint).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Replaces the integration's pipelines: afterwards exactly `rows` are stored for it.
     pub async fn replace_pipelines(
         &self,
@@ -421,7 +563,7 @@ impl Store {
         Ok(())
     }
 
-    /// Flags leads or contacts deleted in Kommo (`is_deleted = true`; their `updated_at`
+    /// Flags leads, contacts, companies or tasks deleted in Kommo (`is_deleted = true`; their `updated_at`
     /// becomes the deletion time when that is later), with the checkpoint, in one transaction.
     /// A stored row keeps the rest of its columns, so its history stays. An id never stored
     /// (created and deleted between two syncs) is inserted as a deleted row holding what
@@ -452,6 +594,14 @@ impl Store {
                     "contact_id",
                     "contact",
                     &["is_unsorted"],
+                    vec![Arg::Bool(false)],
+                ),
+                EntityKind::Company => ("companies", "company_id", "company", &[], Vec::new()),
+                EntityKind::Task => (
+                    "tasks",
+                    "task_id",
+                    "task",
+                    &["is_completed"],
                     vec![Arg::Bool(false)],
                 ),
             };
@@ -503,6 +653,62 @@ impl Store {
         }
         tx.commit().await?;
         Ok(flagged)
+    }
+
+    /// The live companies of an integration whose stored links disagree with the stored
+    /// leads and contacts: a company listing a lead (contact) that is stored deleted or
+    /// linked to another company, or a live lead (contact) naming a company that does not
+    /// list it. Kommo shows these links from both sides and a change on one side does not
+    /// stamp the company, so the sync reads these companies again. Only rows both sides know
+    /// are compared. Company ids, ascending.
+    pub async fn companies_with_stale_links(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<i64>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Stale {
+            company_id: i64,
+        }
+        let mut ids = Vec::new();
+        for (side, other, id_column) in [
+            ("company_leads", "leads", "lead_id"),
+            ("company_contacts", "contacts", "contact_id"),
+        ] {
+            // Listed by the company, but the other row is deleted or names another company.
+            let listed = format!(
+                "SELECT DISTINCT c.company_id FROM companies c \
+                 JOIN {side} s ON s.company_ref = c.id \
+                 JOIN {other} o ON o.integration_id = c.integration_id AND o.{id_column} = s.{id_column} \
+                 WHERE c.integration_id = ? AND c.is_deleted = ? \
+                 AND (o.is_deleted = ? OR o.company_id IS NULL OR o.company_id <> c.company_id)"
+            );
+            let rows: Vec<Stale> = self
+                .db()
+                .fetch_all(
+                    &listed,
+                    vec![Arg::str(integration_id), Arg::Bool(false), Arg::Bool(true)],
+                )
+                .await?;
+            ids.extend(rows.into_iter().map(|r| r.company_id));
+            // A live row names the company, which does not list it.
+            let unlisted = format!(
+                "SELECT DISTINCT c.company_id FROM {other} o \
+                 JOIN companies c ON c.integration_id = o.integration_id AND c.company_id = o.company_id \
+                 WHERE o.integration_id = ? AND o.is_deleted = ? AND c.is_deleted = ? \
+                 AND NOT EXISTS (SELECT 1 FROM {side} s WHERE s.company_ref = c.id AND s.{id_column} = o.{id_column})"
+            );
+            let rows: Vec<Stale> = self
+                .db()
+                .fetch_all(
+                    &unlisted,
+                    vec![Arg::str(integration_id), Arg::Bool(false), Arg::Bool(false)],
+                )
+                .await?;
+            ids.extend(rows.into_iter().map(|r| r.company_id));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(ids)
     }
 
     /// The last committed checkpoint of a stream.

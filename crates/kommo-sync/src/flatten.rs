@@ -11,6 +11,8 @@ use serde::Serialize;
 pub enum Resource {
     Leads,
     Contacts,
+    Companies,
+    Tasks,
     Pipelines,
     Users,
 }
@@ -21,6 +23,8 @@ impl Resource {
         match self {
             Self::Leads => "lead",
             Self::Contacts => "contact",
+            Self::Companies => "company",
+            Self::Tasks => "task",
             Self::Pipelines => "pipeline",
             Self::Users => "user",
         }

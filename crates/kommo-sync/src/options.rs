@@ -102,11 +102,18 @@ pub struct RunSummary {
     pub lead_events: StreamStats,
     /// Leads whose stays were derived again.
     pub restaged_leads: u64,
+    pub companies: StreamStats,
+    pub deleted_companies: StreamStats,
+    pub tasks: StreamStats,
+    /// Tasks flagged deleted from the `task_deleted` events read.
+    pub deleted_tasks: StreamStats,
     pub pipeline_rows: u64,
     pub users: u64,
     /// Rows read again because a link changed on the other side (see `links`).
     pub relinked_leads: u64,
     pub relinked_contacts: u64,
+    /// Companies read again because their links changed on the lead's or contact's side.
+    pub relinked_companies: u64,
     /// Requests sent to Kommo (retries included).
     pub requests: u64,
     /// 429 answers received (zero when the limiter does its job).

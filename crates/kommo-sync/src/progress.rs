@@ -20,6 +20,10 @@ pub enum Entity {
     LeadEvents,
     /// The stays derived from them (no Kommo requests).
     LeadStages,
+    Companies,
+    DeletedCompanies,
+    Tasks,
+    DeletedTasks,
 }
 
 impl Entity {
@@ -34,6 +38,10 @@ impl Entity {
             Self::DeletedContacts => "deleted contacts",
             Self::LeadEvents => "lead events",
             Self::LeadStages => "lead stages",
+            Self::Companies => "companies",
+            Self::DeletedCompanies => "deleted companies",
+            Self::Tasks => "tasks",
+            Self::DeletedTasks => "deleted tasks",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! One sync run of one integration: dictionaries first (so rows resolve names), pipelines,
-//! users, then the leads and contacts streams with their deleted lists, then the lead
-//! events and the stays derived from them. The run and its
-//! outcome are recorded in the store's run history, failures with their message.
+//! users, then the leads, contacts, companies and tasks streams with their deleted lists,
+//! then the lead events and the stays derived from them. The run and its outcome are
+//! recorded in the store's run history, failures with their message.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,6 +9,7 @@ use std::time::Instant;
 use kommo_store::rows::RowTenancy;
 use kommo_store::{Integration, RunOutcome, RunStatus, Store};
 
+use crate::companies::{CompaniesFeed, DeletedCompaniesFeed};
 use crate::connect::client_for;
 use crate::contacts::{ContactsFeed, DeletedContactsFeed};
 use crate::dictionaries;
@@ -19,6 +20,7 @@ use crate::metrics;
 use crate::options::{RunKind, RunSummary, StreamStats, SyncOptions};
 use crate::progress::{Entity, EntityProgress, Progress, ProgressEvent};
 use crate::stream::{RunContext, WriteContext, run_stream};
+use crate::tasks::{DeletedTasksFeed, TasksFeed};
 use crate::{lead_history, pipelines, users};
 
 /// The tenancy rows of `integration` are written under.
@@ -110,10 +112,15 @@ pub async fn sync_integration(
         deleted_contacts: StreamStats::default(),
         lead_events: StreamStats::default(),
         restaged_leads: 0,
+        companies: StreamStats::default(),
+        deleted_companies: StreamStats::default(),
+        tasks: StreamStats::default(),
+        deleted_tasks: StreamStats::default(),
         pipeline_rows: 0,
         users: 0,
         relinked_leads: 0,
         relinked_contacts: 0,
+        relinked_companies: 0,
         analyzed: false,
         requests: 0,
         rate_limited: 0,
@@ -148,7 +155,10 @@ pub async fn sync_integration(
         contacts_written: summary.contacts.rows,
         pipelines_written: summary.pipeline_rows,
         users_written: summary.users,
-        deleted_marked: summary.deleted_leads.flagged + summary.deleted_contacts.flagged,
+        deleted_marked: summary.deleted_leads.flagged
+            + summary.deleted_contacts.flagged
+            + summary.deleted_companies.flagged
+            + summary.deleted_tasks.flagged,
         requests: summary.requests,
         error: error.clone(),
     };
@@ -173,10 +183,12 @@ pub async fn sync_integration(
         ok: result.is_ok(),
         message: error.unwrap_or_else(|| {
             format!(
-                "{} run: {} leads, {} contacts, {} deleted flagged, {} requests in {:.1}s{}",
+                "{} run: {} leads, {} contacts, {} companies, {} tasks, {} deleted flagged, {} requests in {:.1}s{}",
                 kind.as_str(),
                 summary.leads.rows,
                 summary.contacts.rows,
+                summary.companies.rows,
+                summary.tasks.rows,
                 outcome.deleted_marked,
                 summary.requests,
                 summary.elapsed.as_secs_f64(),
@@ -264,6 +276,16 @@ async fn run_parts(
     let repaired = links::repair(&ctx, &write.links).await?;
     summary.relinked_leads = repaired.leads;
     summary.relinked_contacts = repaired.contacts;
+    run_stream(&CompaniesFeed { ctx }, &ctx, &mut summary.companies).await?;
+    run_stream(
+        &DeletedCompaniesFeed { ctx },
+        &ctx,
+        &mut summary.deleted_companies,
+    )
+    .await?;
+    summary.relinked_companies = crate::companies::relink(&ctx).await?;
+    run_stream(&TasksFeed { ctx }, &ctx, &mut summary.tasks).await?;
+    run_stream(&DeletedTasksFeed { ctx }, &ctx, &mut summary.deleted_tasks).await?;
     lead_history::sync_events(&ctx, &mut summary.lead_events).await?;
     let step = Instant::now();
     summary.restaged_leads = lead_history::derive_stages(&ctx).await?;

@@ -1,4 +1,4 @@
-//! One `updated_at`-ascending stream (leads, contacts, and their deleted lists) from its
+//! One stream (leads, contacts, companies, tasks, and their deleted lists) from its
 //! checkpoint to the end: fetch a page, write it with the checkpoint covering it in one store
 //! call, move on (see [`crate::cursor`] for where the next page starts).
 //!
@@ -57,13 +57,29 @@ pub(crate) trait Sink<T>: Send + 'static {
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
-/// A stream of Kommo items ordered by `updated_at`, and how its pages are stored.
+/// How a stream finds its next page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scan {
+    /// The list is sorted by the time it filters on (`updated_at` ascending): after each page
+    /// the scan restarts from the last time seen (see [`crate::cursor`]), and each page's
+    /// checkpoint moves to it.
+    UpdatedAt,
+    /// The list cannot be sorted by that time (tasks, events): the scan walks the page
+    /// numbers of one list filtered from `from`. Its pages' checkpoints keep `from` (a crash
+    /// repeats the walk rather than skip what a later page held); only when the walk ends does
+    /// the checkpoint move to the newest time it saw.
+    Pages,
+}
+
+/// A stream of Kommo items filtered by a time, and how its pages are stored.
 pub(crate) trait Feed: Sync {
     type Item: Send + 'static;
     type Sink: Sink<Self::Item>;
     const ENTITY: Entity;
     /// The checkpoint's stream name.
     const STREAM: &'static str;
+    /// How the next page is found.
+    const SCAN: Scan = Scan::UpdatedAt;
 
     /// One page at `position`, `None` when Kommo has nothing there (204).
     fn fetch(
@@ -71,11 +87,19 @@ pub(crate) trait Feed: Sync {
         position: Position,
     ) -> impl Future<Output = Result<Option<kommo::Page<Self::Item>>, kommo::Error>> + Send;
 
-    /// `(id, updated_at)`.
+    /// `(id, updated_at)`: the time the stream filters on.
     fn key(item: &Self::Item) -> (i64, i64);
 
     /// The writer of this stream's pages.
     fn sink(&self) -> Self::Sink;
+}
+
+/// The first page of a list request, `None` when Kommo answered 204.
+pub(crate) async fn first_page<T>(
+    mut pages: kommo::Pages<T>,
+) -> Result<Option<kommo::Page<T>>, kommo::Error> {
+    use futures::StreamExt as _;
+    pages.next().await.transpose()
 }
 
 /// Pages fetched ahead of the writer, at most: bounds memory to a few thousand rows.
@@ -168,6 +192,15 @@ pub(crate) async fn run_stream<F: Feed>(
         let mut checkpoint = start_checkpoint;
         let mut scan_start = start_from;
         let mut position = Position::start(start_from);
+        // The newest time a page-walked scan has seen: its checkpoint moves there at the end.
+        let mut newest = checkpoint.cursor_updated_at;
+        let walked = |checkpoint: Checkpoint, newest: i64| match F::SCAN {
+            Scan::UpdatedAt => checkpoint,
+            Scan::Pages => Checkpoint {
+                cursor_updated_at: checkpoint.cursor_updated_at.max(newest),
+                ..checkpoint
+            },
+        };
         loop {
             let fetched = tokio::select! {
                 biased;
@@ -177,7 +210,7 @@ pub(crate) async fn run_stream<F: Feed>(
             let page = fetched.map_err(SyncError::kommo(F::ENTITY.as_str()))?;
             pages += 1;
             let Some(page) = page.filter(|p| !p.items.is_empty()) else {
-                return Ok(checkpoint);
+                return Ok(walked(checkpoint, newest));
             };
             let (first_id, first_updated) = F::key(&page.items[0]);
             let (last_id, last_updated) =
@@ -185,15 +218,36 @@ pub(crate) async fn run_stream<F: Feed>(
             if scan_start.is_none() {
                 scan_start = Some(first_updated);
             }
-            let next = next_position(position, last_updated, page.has_next);
             received += page.items.len() as u64;
+            let (next, cursor_updated_at, cursor_id) = match F::SCAN {
+                Scan::UpdatedAt => (
+                    next_position(position, last_updated, page.has_next),
+                    checkpoint.cursor_updated_at.max(last_updated),
+                    if last_updated >= checkpoint.cursor_updated_at {
+                        last_id
+                    } else {
+                        checkpoint.cursor_id
+                    },
+                ),
+                Scan::Pages => {
+                    newest = page
+                        .items
+                        .iter()
+                        .map(|i| F::key(i).1)
+                        .fold(newest, i64::max);
+                    (
+                        page.has_next.then(|| Position {
+                            from: position.from,
+                            page: position.page.saturating_add(1),
+                        }),
+                        checkpoint.cursor_updated_at,
+                        last_id,
+                    )
+                }
+            };
             checkpoint = Checkpoint {
-                cursor_updated_at: checkpoint.cursor_updated_at.max(last_updated),
-                cursor_id: if last_updated >= checkpoint.cursor_updated_at {
-                    last_id
-                } else {
-                    checkpoint.cursor_id
-                },
+                cursor_updated_at,
+                cursor_id,
                 full_sync_done: checkpoint.full_sync_done || next.is_none(),
                 ..checkpoint
             };
@@ -208,7 +262,7 @@ pub(crate) async fn run_stream<F: Feed>(
             }
             match next {
                 Some(next) => position = next,
-                None => return Ok(checkpoint),
+                None => return Ok(walked(checkpoint, newest)),
             }
         }
     };

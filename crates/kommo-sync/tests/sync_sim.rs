@@ -504,3 +504,109 @@ async fn a_full_pass_is_due_every_full_every_and_repairs_what_increments_miss() 
         test.cleanup().await.unwrap();
     }
 }
+
+/// Companies and tasks, full then incremental: a company deleted and later restored, a lead
+/// of a company deleted (the company's `leads_ids` changes without its `updated_at`), tasks
+/// changed, added, deleted, and one created and deleted between two runs; after each run the
+/// store equals the account (the oracle compares every company and task field by field).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn companies_and_tasks_full_then_incremental_with_deletions() {
+    let sim = Simulator::start(SimConfig::unlimited().with_leads(800).with_seed(21))
+        .await
+        .unwrap();
+    let kommo = common::api_client(&sim);
+    for (db, test) in common::stores().await {
+        let store = &test.store;
+        let integration = common::integration(store, &format!("ct-{db}"), &sim).await;
+        let options = SyncOptions::default();
+        let first = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(first.kind, RunKind::Full, "{db}");
+        let control = sim.control();
+        assert_eq!(
+            first.companies.rows,
+            control.company_ids().len() as u64,
+            "{db}: {first:?}"
+        );
+        assert!(first.tasks.rows > 0, "{db}: {first:?}");
+        common::assert_store_matches(store, &integration, &sim).await;
+
+        // A company deleted, another touched; a lead that belongs to a company deleted.
+        let companies = control.company_ids();
+        let (gone, touched) = (companies[3], companies[5]);
+        assert!(control.delete_company(gone) && control.touch_company(touched));
+        let lead_of_company = control
+            .lead_ids()
+            .into_iter()
+            .find(|id| {
+                control.lead(*id).is_some_and(|l| {
+                    l.embedded
+                        .companies
+                        .first()
+                        .is_some_and(|c| c.id != gone && c.id != touched)
+                })
+            })
+            .expect("a lead linked to a company");
+        assert!(control.delete_lead(lead_of_company));
+        // Tasks: two deleted, one touched, one added, one added and deleted at once.
+        let tasks = control.task_ids();
+        assert!(control.delete_task(tasks[0]) && control.delete_task(tasks[4]));
+        assert!(control.touch_task(tasks[8]));
+        let added = kommo
+            .add_tasks(vec![
+                kommo_model::TaskRequest {
+                    text: Some(format!("Call back {db}")),
+                    complete_till: Some(2_000_000_000),
+                    // Of a company: the simulator moves a lead's `closest_task_at` for a new
+                    // task without stamping the lead, which is the leads stream's business.
+                    entity_type: Some("companies".into()),
+                    entity_id: Some(touched),
+                    ..Default::default()
+                },
+                kommo_model::TaskRequest {
+                    text: Some(format!("Short-lived {db}")),
+                    complete_till: Some(2_000_000_000),
+                    ..Default::default()
+                },
+            ])
+            .await
+            .unwrap();
+        assert!(control.delete_task(added[1].id));
+
+        let second = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(second.kind, RunKind::Incremental, "{db}");
+        assert_eq!(second.deleted_companies.flagged, 1, "{db}: {second:?}");
+        assert_eq!(second.deleted_tasks.flagged, 3, "{db}: {second:?}");
+        assert!(second.relinked_companies >= 1, "{db}: {second:?}");
+        assert!(second.tasks.rows < first.tasks.rows, "{db}: {second:?}");
+        common::assert_store_matches(store, &integration, &sim).await;
+        let rows = store.all_task_rows(&integration.id).await.unwrap();
+        let ephemeral = rows.iter().find(|r| r.task_id == added[1].id).unwrap();
+        assert!(ephemeral.is_deleted && ephemeral.text.is_none(), "{db}");
+
+        // The company restored: its live row comes back through the live stream.
+        assert!(control.restore_company(gone));
+        let third = sync_integration(store, &integration, &options, &Progress::none())
+            .await
+            .unwrap();
+        assert_eq!(
+            (third.deleted_companies.flagged, third.deleted_tasks.flagged),
+            (0, 0),
+            "{db}: {third:?}"
+        );
+        common::assert_store_matches(store, &integration, &sim).await;
+        let counts = store.counts(&integration.id).await.unwrap();
+        assert_eq!(
+            (counts.companies, counts.deleted_tasks),
+            (
+                control.company_ids().len() as u64,
+                control.deleted_task_ids().len() as u64
+            ),
+            "{db}: {counts:?}"
+        );
+        test.cleanup().await.unwrap();
+    }
+}

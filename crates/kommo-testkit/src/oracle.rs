@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::DateTime;
-use kommo_model::{Contact, CustomFieldValues, Lead, Pipeline, Tag, User};
+use kommo_model::{Company, Contact, CustomFieldValues, Lead, Pipeline, Tag, Task, User};
 use kommo_sim::{Control, RunningSimulator};
 use kommo_store::{Integration, Store};
 use serde::Serialize;
@@ -26,6 +26,8 @@ pub struct Truth {
     sources: HashMap<i64, String>,
     lead_tag_colors: HashMap<i64, Option<String>>,
     contact_tag_colors: HashMap<i64, Option<String>>,
+    company_tag_colors: HashMap<i64, Option<String>>,
+    task_types: HashMap<i64, String>,
 }
 
 impl Truth {
@@ -56,6 +58,12 @@ impl Truth {
                 .collect(),
             lead_tag_colors: colors(control.lead_tags()),
             contact_tag_colors: colors(control.contact_tags()),
+            company_tag_colors: colors(control.company_tags()),
+            task_types: control
+                .task_types()
+                .into_iter()
+                .map(|t| (t.id, t.name))
+                .collect(),
             pipelines,
         }
     }
@@ -264,10 +272,14 @@ pub fn expected_lead(lead: &Lead, truth: &Truth, integration: &Integration) -> M
 
 /// The values of a contact's field with this code (EMAIL, PHONE), in Kommo's order.
 fn values_of(contact: &Contact, code: &str) -> Vec<String> {
-    contact
-        .custom_fields_values
+    field_values(contact.custom_fields_values.as_deref(), code)
+}
+
+/// The values of the field with this code among `fields`, in Kommo's order.
+fn field_values(fields: Option<&[CustomFieldValues]>, code: &str) -> Vec<String> {
+    fields
+        .unwrap_or_default()
         .iter()
-        .flatten()
         .filter(|f| f.field_code.as_deref() == Some(code))
         .flat_map(|f| f.values.iter().flatten())
         .filter_map(|v| match &v.value {
@@ -325,6 +337,85 @@ pub fn expected_contact(
         &contact.embedded.tags,
         &truth.contact_tag_colors,
     )));
+    out.extend(row(tenancy(integration)));
+    out
+}
+
+/// The `companies` row of a live company: shaped like a contact's (first and all EMAIL /
+/// PHONE values, tags), with the contacts and leads Kommo lists for it.
+pub fn expected_company(
+    company: &Company,
+    truth: &Truth,
+    integration: &Integration,
+) -> Map<String, Value> {
+    let fields = company.custom_fields_values.as_deref();
+    let emails = field_values(fields, "EMAIL");
+    let phones = field_values(fields, "PHONE");
+    let ids = |ids: Vec<i64>| joined(&ids.iter().map(i64::to_string).collect::<Vec<_>>());
+    let mut out = row([
+        ("company_id", id(company.id)),
+        ("company_name", text(&company.name)),
+        ("responsible_user_id", id(company.responsible_user_id)),
+        ("group_id", id(company.group_id)),
+        ("created_by", id(company.created_by)),
+        ("updated_by", id(company.updated_by)),
+        ("created_at", time(company.created_at)),
+        ("updated_at", time(company.updated_at)),
+        ("closest_task_at", opt_time(company.closest_task_at)),
+        ("is_deleted", json!(false)),
+        ("custom_fields_values", custom_fields(fields)),
+        ("account_id", id(company.account_id)),
+        ("email", json!(emails.first())),
+        ("phone", json!(phones.first())),
+        ("emails", joined(&emails)),
+        ("phones", joined(&phones)),
+        (
+            "contacts_ids",
+            ids(company.embedded.contacts.iter().map(|c| c.id).collect()),
+        ),
+        (
+            "leads_ids",
+            ids(company.embedded.leads.iter().map(|l| l.id).collect()),
+        ),
+    ]);
+    out.extend(row(tag_columns(
+        &company.embedded.tags,
+        &truth.company_tag_colors,
+    )));
+    out.extend(row(tenancy(integration)));
+    out
+}
+
+/// The `tasks` row of a task Kommo lists.
+pub fn expected_task(task: &Task, truth: &Truth, integration: &Integration) -> Map<String, Value> {
+    let mut out = row([
+        ("task_id", id(task.id)),
+        (
+            "entity_type",
+            task.entity_type.as_deref().map_or(Value::Null, text),
+        ),
+        ("entity_id", opt_id(task.entity_id.filter(|e| *e != 0))),
+        ("responsible_user_id", id(task.responsible_user_id)),
+        ("group_id", id(task.group_id)),
+        ("task_type_id", id(task.task_type_id)),
+        (
+            "task_type_name",
+            json!(truth.task_types.get(&task.task_type_id)),
+        ),
+        ("text", text(&task.text)),
+        ("duration", json!(task.duration)),
+        ("complete_till", time(task.complete_till)),
+        ("is_completed", json!(task.is_completed)),
+        (
+            "result_text",
+            task.result.as_ref().map_or(Value::Null, |r| text(&r.text)),
+        ),
+        ("created_by", id(task.created_by)),
+        ("updated_by", id(task.updated_by)),
+        ("created_at", time(task.created_at)),
+        ("updated_at", time(task.updated_at)),
+        ("is_deleted", json!(false)),
+    ]);
     out.extend(row(tenancy(integration)));
     out
 }
@@ -488,8 +579,8 @@ pub(crate) fn compare(
     );
 }
 
-/// Checks the store holds exactly the simulator's account for `integration`: every live lead
-/// and contact field by field in the published form, none missing, none extra, none stale;
+/// Checks the store holds exactly the simulator's account for `integration`: every live lead,
+/// contact, company and task field by field in the published form, none missing, none extra, none stale;
 /// rows flagged deleted are deleted in the simulator, and every deleted one there is stored
 /// flagged (also those created and deleted between two runs); pipelines and users equal.
 /// Returns the number of live leads compared.
@@ -571,6 +662,68 @@ pub async fn assert_store_matches(
         unflagged.iter().map(|contact_id| {
             format!("deleted contact {contact_id} is not stored flagged deleted")
         }),
+    );
+
+    // Companies.
+    let expected: BTreeMap<String, _> = control
+        .company_ids()
+        .into_iter()
+        .filter_map(|company_id| control.company(company_id))
+        .map(|c| (c.id.to_string(), expected_company(&c, &truth, integration)))
+        .collect();
+    let mut unflagged: BTreeSet<i64> = control.deleted_company_ids().into_iter().collect();
+    let mut stored = Vec::new();
+    for row in store.all_company_rows(id).await.unwrap() {
+        if row.is_deleted {
+            if !unflagged.remove(&row.company_id) {
+                problems.push(format!(
+                    "company {} is flagged deleted but is not deleted in Kommo",
+                    row.company_id
+                ));
+            }
+            continue;
+        }
+        stored.push((
+            row.company_id.to_string(),
+            published(&row, &mut document_ids, &mut problems),
+        ));
+    }
+    compare("company", expected, stored, &mut problems);
+    problems.extend(
+        unflagged.iter().map(|company_id| {
+            format!("deleted company {company_id} is not stored flagged deleted")
+        }),
+    );
+
+    // Tasks: Kommo lists live ones only; deleted ones are known from their events.
+    let expected: BTreeMap<String, _> = control
+        .task_ids()
+        .into_iter()
+        .filter_map(|task_id| control.task(task_id))
+        .map(|t| (t.id.to_string(), expected_task(&t, &truth, integration)))
+        .collect();
+    let mut unflagged: BTreeSet<i64> = control.deleted_task_ids().into_iter().collect();
+    let mut stored = Vec::new();
+    for row in store.all_task_rows(id).await.unwrap() {
+        if row.is_deleted {
+            if !unflagged.remove(&row.task_id) {
+                problems.push(format!(
+                    "task {} is flagged deleted but is not deleted in Kommo",
+                    row.task_id
+                ));
+            }
+            continue;
+        }
+        stored.push((
+            row.task_id.to_string(),
+            published(&row, &mut document_ids, &mut problems),
+        ));
+    }
+    compare("task", expected, stored, &mut problems);
+    problems.extend(
+        unflagged
+            .iter()
+            .map(|task_id| format!("deleted task {task_id} is not stored flagged deleted")),
     );
 
     // Pipelines and users.

@@ -194,10 +194,15 @@ fn summary_json(summary: &RunSummary) -> Value {
         "contacts": summary.contacts.rows,
         "deleted_leads_flagged": summary.deleted_leads.flagged,
         "deleted_contacts_flagged": summary.deleted_contacts.flagged,
+        "companies": summary.companies.rows,
+        "deleted_companies_flagged": summary.deleted_companies.flagged,
+        "tasks": summary.tasks.rows,
+        "deleted_tasks_flagged": summary.deleted_tasks.flagged,
         "pipeline_rows": summary.pipeline_rows,
         "users": summary.users,
         "relinked_leads": summary.relinked_leads,
         "relinked_contacts": summary.relinked_contacts,
+        "relinked_companies": summary.relinked_companies,
         "requests": summary.requests,
         "rate_limited": summary.rate_limited,
         "seconds": summary.elapsed.as_secs_f64(),
@@ -228,11 +233,16 @@ fn print_round(results: &[RoundResult]) {
     for (id, result) in results {
         match result {
             Ok(s) => println!(
-                "{id}: {} sync ok: {} leads, {} contacts, {} deleted flagged, {} pipeline rows, {} users, {} new status changes; {} requests, {} 429s, {:.1}s",
+                "{id}: {} sync ok: {} leads, {} contacts, {} companies, {} tasks, {} deleted flagged, {} pipeline rows, {} users, {} new status changes; {} requests, {} 429s, {:.1}s",
                 s.kind.as_str(),
                 s.leads.rows,
                 s.contacts.rows,
-                s.deleted_leads.flagged + s.deleted_contacts.flagged,
+                s.companies.rows,
+                s.tasks.rows,
+                s.deleted_leads.flagged
+                    + s.deleted_contacts.flagged
+                    + s.deleted_companies.flagged
+                    + s.deleted_tasks.flagged,
                 s.pipeline_rows,
                 s.users,
                 s.lead_events.flagged,
@@ -335,6 +345,10 @@ async fn report(
         "deleted_leads": counts.deleted_leads,
         "contacts": counts.contacts,
         "deleted_contacts": counts.deleted_contacts,
+        "companies": counts.companies,
+        "deleted_companies": counts.deleted_companies,
+        "tasks": counts.tasks,
+        "deleted_tasks": counts.deleted_tasks,
         "pipeline_rows": counts.pipeline_rows,
         "users": counts.users,
         "lead_status_changes": counts.lead_status_changes,
@@ -390,11 +404,15 @@ fn print_report(r: &Value) {
     );
     let c = &r["counts"];
     println!(
-        "  stored: {} leads (+{} deleted), {} contacts (+{} deleted), {} pipeline rows, {} users",
+        "  stored: {} leads (+{} deleted), {} contacts (+{} deleted), {} companies (+{} deleted), {} tasks (+{} deleted), {} pipeline rows, {} users",
         text(&c["leads"]),
         text(&c["deleted_leads"]),
         text(&c["contacts"]),
         text(&c["deleted_contacts"]),
+        text(&c["companies"]),
+        text(&c["deleted_companies"]),
+        text(&c["tasks"]),
+        text(&c["deleted_tasks"]),
         text(&c["pipeline_rows"]),
         text(&c["users"])
     );

@@ -190,4 +190,26 @@ impl Account {
             company,
         );
     }
+
+    pub(crate) fn touch_company(&mut self, id: u32, by: u32, at: u32) {
+        self.companies.touch(id, by, at);
+    }
+
+    /// Deletes a company (restorable, listed by `with=only_deleted`), logging
+    /// `company_deleted`; false when there is no such live company.
+    pub(crate) fn delete_company(&mut self, id: u32, by: u32, at: u32) -> bool {
+        let deleted = self.companies.delete(id, by, at);
+        if deleted {
+            self.record(EventKind::CompanyDeleted, "company", id, by, at);
+        }
+        deleted
+    }
+
+    pub(crate) fn restore_company(&mut self, id: u32, by: u32, at: u32) -> bool {
+        let restored = self.companies.restore(id, by, at);
+        if restored {
+            self.record(EventKind::CompanyRestored, "company", id, by, at);
+        }
+        restored
+    }
 }

@@ -1,5 +1,5 @@
 //! Task changes: adding and updating tasks, with the closest open task of a lead and the
-//! `task_added` / `task_completed` events kept in step.
+//! `task_added` / `task_completed` / `task_deleted` events kept in step.
 
 use kommo_model::TaskRequest;
 
@@ -178,5 +178,33 @@ impl Account {
             self.record(EventKind::TaskCompleted, "task", id, user, now);
         }
         self.tasks.get(id).map_or(now, |r| r.updated_at)
+    }
+
+    /// Deletes a task. Kommo keeps no deleted tasks to list (tasks have no
+    /// `with=only_deleted`): it leaves every list and read, and only the `task_deleted` event
+    /// it logs tells of it. False when there is no such task.
+    pub(crate) fn delete_task(&mut self, id: u32, by: u32, at: u32) -> bool {
+        let Some(pos) = self.tasks.pos(id) else {
+            return false;
+        };
+        let rec = self.tasks.recs.remove(pos);
+        self.tasks
+            .index
+            .remove_live(id, rec.created_at, rec.updated_at);
+        self.task_extra.remove(&id);
+        self.record(EventKind::TaskDeleted, "task", id, by, at);
+        true
+    }
+
+    /// Stamps a task's `updated_at` (and `updated_by`), as any edit of it does.
+    pub(crate) fn touch_task(&mut self, id: u32, by: u32, at: u32) -> bool {
+        let Some(rec) = self.tasks.get_mut(id) else {
+            return false;
+        };
+        let old = rec.updated_at;
+        rec.updated_at = at;
+        rec.updated_by = by;
+        self.tasks.index.touch(id, old, at);
+        true
     }
 }

@@ -1,7 +1,7 @@
 //! The data API's resources, one module each in the same shape, and what they share.
 //!
-//! A resource module (`leads`, `contacts`, `pipelines`, `users`, `lead_status_changes`,
-//! `lead_stages`) holds, in this order:
+//! A resource module (`leads`, `contacts`, `companies`, `tasks`, `pipelines`, `users`,
+//! `lead_status_changes`, `lead_stages`) holds, in this order:
 //! - `COLUMNS`, its table's stored columns, and `bind`, which binds a row's values in that
 //!   order, side by side (the sync writes of `write` use both; a count that differs fails
 //!   every write);
@@ -128,6 +128,7 @@ macro_rules! page_row {
     };
 }
 
+pub(crate) mod companies;
 pub(crate) mod contacts;
 pub(crate) mod filter;
 pub(crate) mod funnel;
@@ -136,6 +137,7 @@ pub(crate) mod lead_status_changes;
 pub(crate) mod leads;
 pub(crate) mod pipelines;
 pub(crate) mod tags;
+pub(crate) mod tasks;
 pub(crate) mod users;
 
 /// A row type a page can be read as: decoded by the SQLite page readers, or written as JSON
@@ -320,8 +322,8 @@ struct PostgresPlanLine {
 mod tests {
     use super::filter::order_terms;
     use crate::query::{
-        ContactOrder, LeadOrder, LeadStageOrder, LeadStatusChangeOrder, OrderColumn, PipelineOrder,
-        UserOrder,
+        CompanyOrder, ContactOrder, LeadOrder, LeadStageOrder, LeadStatusChangeOrder, OrderColumn,
+        PipelineOrder, TaskOrder, UserOrder,
     };
 
     /// Without `orderBy`, `orderDirection` alone turns the default order's first column (what
@@ -353,5 +355,7 @@ mod tests {
             super::lead_status_changes::DEFAULT_ORDER,
         );
         default_starts_with_default_column::<LeadStageOrder>(super::lead_stages::DEFAULT_ORDER);
+        default_starts_with_default_column::<CompanyOrder>(super::companies::DEFAULT_ORDER);
+        default_starts_with_default_column::<TaskOrder>(super::tasks::DEFAULT_ORDER);
     }
 }

@@ -5,9 +5,10 @@
 use crate::Store;
 use crate::db::Arg;
 use crate::error::StoreError;
-use crate::resources::{contacts, leads, pipelines, users};
+use crate::resources::{companies, contacts, leads, pipelines, tasks, users};
 use crate::rows::{
-    ContactRow, LeadRow, LeadStageRow, LeadStatusChangeRow, PipelineRow, RowTag, UserRow,
+    CompanyRow, ContactRow, LeadRow, LeadStageRow, LeadStatusChangeRow, PipelineRow, RowTag,
+    TaskRow, UserRow,
 };
 
 /// `id, <columns>`: every stored column (the decoders ignore `ws`).
@@ -111,6 +112,86 @@ impl Store {
             r.lead_id_list.push(l.value)
         });
         Ok(rows)
+    }
+
+    /// Every stored company of an integration, by company id, with the side lists filled
+    /// (emails and phones as they were given).
+    pub async fn all_company_rows(
+        &self,
+        integration_id: &str,
+    ) -> Result<Vec<CompanyRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM companies WHERE integration_id = ? ORDER BY company_id",
+            select(companies::COLUMNS)
+        );
+        let mut rows: Vec<CompanyRow> = self
+            .db()
+            .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?;
+        let args = || vec![Arg::str(integration_id)];
+        let side = |table: &str, value: &str| {
+            format!(
+                "SELECT c.company_id AS parent, s.{value} AS value FROM {table} s \
+                 JOIN companies c ON c.id = s.company_ref WHERE c.integration_id = ? \
+                 ORDER BY c.company_id, s.position"
+            )
+        };
+        let tags: Vec<SideTag> = self
+            .db()
+            .fetch_all(
+                "SELECT c.company_id AS parent, t.position, t.tag_id, t.name, t.color FROM company_tags t \
+                 JOIN companies c ON c.id = t.company_ref WHERE c.integration_id = ? ORDER BY c.company_id, t.position",
+                args(),
+            )
+            .await?;
+        let emails: Vec<SideText> = self
+            .db()
+            .fetch_all(&side("company_emails", "value"), args())
+            .await?;
+        let phones: Vec<SideText> = self
+            .db()
+            .fetch_all(&side("company_phones", "value"), args())
+            .await?;
+        let contacts: Vec<SideInt> = self
+            .db()
+            .fetch_all(&side("company_contacts", "contact_id"), args())
+            .await?;
+        let leads: Vec<SideInt> = self
+            .db()
+            .fetch_all(&side("company_leads", "lead_id"), args())
+            .await?;
+        let id = |r: &CompanyRow| r.company_id;
+        let tag = |t: &SideTag| t.parent;
+        let text = |s: &SideText| s.parent;
+        let link = |s: &SideInt| s.parent;
+        attach(&mut rows, tags, id, tag, |r, t| {
+            r.tag_list.push(t.into_tag())
+        });
+        attach(&mut rows, emails, id, text, |r, e| {
+            r.email_list.push(e.value)
+        });
+        attach(&mut rows, phones, id, text, |r, p| {
+            r.phone_list.push(p.value)
+        });
+        attach(&mut rows, contacts, id, link, |r, c| {
+            r.contact_id_list.push(c.value)
+        });
+        attach(&mut rows, leads, id, link, |r, l| {
+            r.lead_id_list.push(l.value)
+        });
+        Ok(rows)
+    }
+
+    /// Every stored task of an integration (deleted ones too), by task id.
+    pub async fn all_task_rows(&self, integration_id: &str) -> Result<Vec<TaskRow>, StoreError> {
+        let sql = format!(
+            "SELECT {} FROM tasks WHERE integration_id = ? ORDER BY task_id",
+            select(tasks::COLUMNS)
+        );
+        Ok(self
+            .db()
+            .fetch_all(&sql, vec![Arg::str(integration_id)])
+            .await?)
     }
 
     /// Every stored (pipeline, status) row of an integration, in the default order.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use kommo_model::{LossReason, Pipeline, Role, Source, Tag, UsersGroup};
+use kommo_model::{LossReason, Pipeline, Role, Source, Tag, TaskType, UsersGroup};
 
 /// Names by id, from the dictionaries synced at the start of a run.
 #[derive(Debug, Clone, Default)]
@@ -15,6 +15,8 @@ pub struct Dictionaries {
     statuses: HashMap<(i64, i64), String>,
     lead_tags: HashMap<i64, Tag>,
     contact_tags: HashMap<i64, Tag>,
+    company_tags: HashMap<i64, Tag>,
+    task_types: HashMap<i64, String>,
     groups: HashMap<i64, String>,
     roles: HashMap<i64, String>,
 }
@@ -53,6 +55,14 @@ impl Dictionaries {
         self.contact_tags = tags.iter().map(|t| (t.id, t.clone())).collect();
     }
 
+    pub fn set_company_tags(&mut self, tags: &[Tag]) {
+        self.company_tags = tags.iter().map(|t| (t.id, t.clone())).collect();
+    }
+
+    pub fn set_task_types(&mut self, types: &[TaskType]) {
+        self.task_types = types.iter().map(|t| (t.id, t.name.clone())).collect();
+    }
+
     pub fn set_groups(&mut self, groups: &[UsersGroup]) {
         self.groups = groups.iter().map(|g| (g.id, g.name.clone())).collect();
     }
@@ -87,12 +97,21 @@ impl Dictionaries {
         self.roles.get(&id).map(String::as_str)
     }
 
+    /// A task type's name (the account's task types, `with=task_types`).
+    pub fn task_type(&self, id: i64) -> Option<&str> {
+        self.task_types.get(&id).map(String::as_str)
+    }
+
     pub(crate) fn lead_tags(&self) -> &HashMap<i64, Tag> {
         &self.lead_tags
     }
 
     pub(crate) fn contact_tags(&self) -> &HashMap<i64, Tag> {
         &self.contact_tags
+    }
+
+    pub(crate) fn company_tags(&self) -> &HashMap<i64, Tag> {
+        &self.company_tags
     }
 }
 

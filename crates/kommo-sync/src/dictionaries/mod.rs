@@ -1,14 +1,14 @@
 //! Dictionaries, refreshed at the start of every run so rows carry current names: pipelines
-//! and statuses, loss reasons, sources, lead and contact tags, lead and contact custom field
-//! definitions. Each is also saved in the store as Kommo's JSON, for readers that need names
+//! and statuses, loss reasons, sources, lead, contact and company tags, lead and contact
+//! custom field definitions, the account's task types. Each is also saved in the store as Kommo's JSON, for readers that need names
 //! or field definitions without calling Kommo (`Dictionaries::load`).
 
 pub mod flatten;
 
 pub use flatten::Dictionaries;
 
-use kommo::{Client, EntityType, ListQuery};
-use kommo_model::{CustomField, LossReason, Pipeline, Source, Tag};
+use kommo::{AccountWith, Client, EntityType, ListQuery};
+use kommo_model::{CustomField, LossReason, Pipeline, Source, Tag, TaskType};
 use kommo_store::Store;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,6 +25,8 @@ pub mod kinds {
     pub const CONTACT_TAGS: &str = "contacts_tags";
     pub const LEAD_CUSTOM_FIELDS: &str = "leads_custom_fields";
     pub const CONTACT_CUSTOM_FIELDS: &str = "contacts_custom_fields";
+    pub const COMPANY_TAGS: &str = "companies_tags";
+    pub const TASK_TYPES: &str = "task_types";
 }
 
 /// What a refresh fetched.
@@ -86,6 +88,24 @@ pub(crate) async fn refresh(
         client.tags(EntityType::Contacts, all()).collect_all().await,
         &mut warnings,
     )?;
+    let company_tags = optional(
+        "company tags",
+        client
+            .tags(EntityType::Companies, all())
+            .collect_all()
+            .await,
+        &mut warnings,
+    )?;
+    // Task types are the account's (`GET /api/v4/account?with=task_types`); the predefined
+    // ones (1 follow-up, 2 meeting) are listed there too.
+    let task_types = optional(
+        "task types",
+        client
+            .account(&[AccountWith::TaskTypes])
+            .await
+            .map(|a| a.embedded.and_then(|e| e.task_types).unwrap_or_default()),
+        &mut warnings,
+    )?;
     let lead_fields = optional(
         "lead custom fields",
         client.custom_fields(EntityType::Leads).collect_all().await,
@@ -105,6 +125,8 @@ pub(crate) async fn refresh(
     save(store, integration_id, kinds::SOURCES, &sources).await?;
     save(store, integration_id, kinds::LEAD_TAGS, &lead_tags).await?;
     save(store, integration_id, kinds::CONTACT_TAGS, &contact_tags).await?;
+    save(store, integration_id, kinds::COMPANY_TAGS, &company_tags).await?;
+    save(store, integration_id, kinds::TASK_TYPES, &task_types).await?;
     save(
         store,
         integration_id,
@@ -126,12 +148,16 @@ pub(crate) async fn refresh(
     dictionaries.set_sources(&sources);
     dictionaries.set_lead_tags(&lead_tags);
     dictionaries.set_contact_tags(&contact_tags);
+    dictionaries.set_company_tags(&company_tags);
+    dictionaries.set_task_types(&task_types);
     let items = [
         pipelines.len(),
         loss_reasons.len(),
         sources.len(),
         lead_tags.len(),
         contact_tags.len(),
+        company_tags.len(),
+        task_types.len(),
         lead_fields.len(),
         contact_fields.len(),
     ]
@@ -186,6 +212,8 @@ impl Dictionaries {
         d.set_sources(&load::<Source>(store, integration_id, kinds::SOURCES).await?);
         d.set_lead_tags(&load::<Tag>(store, integration_id, kinds::LEAD_TAGS).await?);
         d.set_contact_tags(&load::<Tag>(store, integration_id, kinds::CONTACT_TAGS).await?);
+        d.set_company_tags(&load::<Tag>(store, integration_id, kinds::COMPANY_TAGS).await?);
+        d.set_task_types(&load::<TaskType>(store, integration_id, kinds::TASK_TYPES).await?);
         Ok(d)
     }
 
