@@ -110,7 +110,11 @@ async fn demo_prints_working_requests_and_stops_on_sigterm() {
         assert_eq!(response.status(), 200, "{}", p.url);
         let body: serde_json::Value =
             serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
-        let rows = body["data"].as_array().map_or(0, Vec::len);
+        // A page's rows, or the funnel's stages.
+        let rows = body["data"]
+            .as_array()
+            .or_else(|| body["stages"].as_array())
+            .map_or(0, Vec::len);
         assert!(rows > 0, "{} returned no rows: {body}", p.url);
     }
     // The credentials are real: a wrong secret is refused.

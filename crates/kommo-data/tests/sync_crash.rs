@@ -155,6 +155,15 @@ async fn sigkill_at_random_moments_then_restart_equals_the_account() {
             history_kills >= 1,
             "{db}: no kill landed inside the lead events stream (seed {seed})"
         );
+        // Events of the last two seconds before a run are the next run's: one more run,
+        // with the account still, reads those of the last activity.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let last = spawn_once(&test, &id).wait_with_output().unwrap();
+        assert!(
+            last.status.success(),
+            "{db}: {}",
+            String::from_utf8_lossy(&last.stderr)
+        );
         let live = common::assert_store_matches(&test.store, &integration, &sim).await;
         assert!(live > 45_000, "{db}: {live}");
         let (changes, stays) =
