@@ -12,7 +12,7 @@ use crate::error::StoreError;
 use crate::paging::PagedQuery;
 use crate::pg_read::PgPages;
 use crate::resources::PageRow;
-use crate::sqlite_read::SqliteReaders;
+use crate::sqlite_read::{Columns, SqliteReaders};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,13 +180,19 @@ impl Db {
     /// for the WAL flush (`synchronous_commit = off`): a crash may lose the last moments of
     /// commits, but each lost commit takes its checkpoint with it, so the sync resumes from
     /// an earlier checkpoint and fetches those rows again; nothing is lost or duplicated.
-    /// (SQLite's `synchronous = NORMAL` in WAL mode makes the same trade.)
+    /// (SQLite's `synchronous = NORMAL` in WAL mode makes the same trade.) Its statements are
+    /// planned for their values each time (`plan_cache_mode = force_custom_plan`): a generic
+    /// plan cached while a table was nearly empty (the first batches of stays, say) is a
+    /// sequential scan, which Postgres would keep using, a second a batch, once the table is
+    /// large and until its statistics are refreshed (never, without autovacuum).
     pub(crate) async fn begin_sync_write(&self) -> Result<Tx, sqlx::Error> {
         let mut tx = self.begin().await?;
         if let Tx::Postgres(pg) = &mut tx {
-            sqlx::query("SET LOCAL synchronous_commit = off")
-                .execute(&mut **pg)
-                .await?;
+            sqlx::raw_sql(
+                "SET LOCAL synchronous_commit = off; SET LOCAL plan_cache_mode = force_custom_plan",
+            )
+            .execute(&mut **pg)
+            .await?;
         }
         Ok(tx)
     }
@@ -217,6 +223,50 @@ impl Db {
                 .await
                 .map_err(StoreError::SqliteRead),
             _ => Ok(self.fetch_all(sql, args).await?),
+        }
+    }
+
+    /// A summary of the data API: every row of `sql` folded into `state` as it is read,
+    /// never collected (SQLite: by the page readers when there are any, decoding with
+    /// `decode_sqlite`; otherwise streamed through sqlx).
+    pub(crate) async fn fold_rows<T: Record + 'static, S: Send + 'static>(
+        &self,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+        mut state: S,
+        decode_sqlite: fn(&mut Columns<'_, '_>) -> Result<T, rusqlite::Error>,
+        step: fn(&mut S, T),
+    ) -> Result<S, StoreError> {
+        use futures::TryStreamExt as _;
+        match self {
+            Db::Sqlite {
+                pages: Some(pages), ..
+            } => pages
+                .fold(sql, args, state, decode_sqlite, step)
+                .await
+                .map_err(StoreError::SqliteRead),
+            Db::Sqlite { reader, .. } => {
+                let mut rows = sqlx::query_as_with::<Sqlite, T, _>(
+                    AssertSqlSafe(sql.to_owned()),
+                    sqlite_args(args)?,
+                )
+                .fetch(reader);
+                while let Some(row) = rows.try_next().await? {
+                    step(&mut state, row);
+                }
+                Ok(state)
+            }
+            Db::Postgres { pool, .. } => {
+                let mut rows = sqlx::query_as_with::<Postgres, T, _>(
+                    AssertSqlSafe(pg_placeholders(sql)),
+                    pg_args(args)?,
+                )
+                .fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    step(&mut state, row);
+                }
+                Ok(state)
+            }
         }
     }
 

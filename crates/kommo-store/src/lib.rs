@@ -188,7 +188,8 @@ impl Store {
             Backend::Sqlite => "ANALYZE",
             Backend::Postgres => {
                 "VACUUM (ANALYZE) leads, lead_tags, contacts, contact_tags, contact_emails, contact_phones, \
-                 contact_leads, pipelines, users"
+                 contact_leads, pipelines, users, companies, company_tags, company_emails, company_phones, \
+                 company_contacts, company_leads, tasks, lead_status_changes, lead_life_events, lead_stages"
             }
         };
         self.db().execute(sql, vec![]).await?;

@@ -99,6 +99,30 @@ impl SqliteReaders {
         .await
     }
 
+    /// Runs `sql` with `args` and folds every row into `state` as it is read, on a
+    /// connection of the pool: a summary computed here reads its rows once and never holds
+    /// them all.
+    pub(crate) async fn fold<T: 'static, S: Send + 'static>(
+        self: &Arc<Self>,
+        sql: &str,
+        args: Vec<Arg<'_>>,
+        mut state: S,
+        decode: fn(&mut Columns<'_, '_>) -> Result<T, rusqlite::Error>,
+        step: fn(&mut S, T),
+    ) -> Result<S, rusqlite::Error> {
+        let params: Vec<Value> = args.into_iter().map(owned_value).collect();
+        let sql = sql.to_owned();
+        self.with_reader(move |reader| {
+            let mut statement = reader.connection.prepare_cached(&sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(&params))?;
+            while let Some(row) = rows.next()? {
+                step(&mut state, decode(&mut Columns { row, next: 0 })?);
+            }
+            Ok(state)
+        })
+        .await
+    }
+
     /// One page (its rows plus the one after, if any), starting from a remembered boundary
     /// when this connection has one at or before the page for unchanged data.
     pub(crate) async fn fetch_page<T: PageRow>(

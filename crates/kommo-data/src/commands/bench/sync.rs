@@ -4,7 +4,8 @@
 //!    against the 7 × 250 ceiling, 429s seen by the simulator, requests against the floor.
 //! 2. Unthrottled: leads/s through fetch, flatten and upsert, into SQLite and Postgres, and
 //!    the process's peak memory at 100k and at 1M leads (it must not grow with the account).
-//! 3. An incremental run at 7 requests a second after 1,000 changes in the 1M-lead account.
+//! 3. An incremental run at 7 requests a second after 1,000 status changes in the 1M-lead
+//!    account: the pages of the leads and of the events they made, and the stays derived again.
 //!
 //! Each simulator runs in its own process (`kommo-data sim`), so this process's memory and
 //! CPU are the sync engine's and the store's alone.
@@ -195,11 +196,27 @@ async fn integration(
         .await?)
 }
 
-/// A run with the leads stream's own rows and time.
+/// One stream's own figures within a run, from its progress events.
+#[derive(Debug, Clone, Copy, Default)]
+struct StreamFigures {
+    rows: u64,
+    pages: u64,
+    seconds: f64,
+}
+
+impl StreamFigures {
+    fn rate(&self) -> f64 {
+        self.rows as f64 / self.seconds.max(1e-9)
+    }
+}
+
+/// A run with the leads stream's and the lead events stream's own figures, and how long
+/// deriving the stays took.
 struct Measured {
     summary: RunSummary,
-    leads_rows: u64,
-    leads_seconds: f64,
+    leads: StreamFigures,
+    events: StreamFigures,
+    stays: StreamFigures,
 }
 
 async fn measured_run(
@@ -207,24 +224,31 @@ async fn measured_run(
     integration: &Integration,
     options: &SyncOptions,
 ) -> anyhow::Result<Measured> {
-    let leads: Arc<Mutex<(u64, f64)>> = Arc::default();
-    let seen = leads.clone();
+    let figures: Arc<Mutex<[StreamFigures; 3]>> = Arc::default();
+    let seen = figures.clone();
     let progress = Progress::callback(move |event| {
         if let ProgressEvent::EntityDone(p) = event
-            && p.entity == Entity::Leads
-            && let Ok(mut l) = seen.lock()
+            && let Some(slot) = [Entity::Leads, Entity::LeadEvents, Entity::LeadStages]
+                .iter()
+                .position(|e| *e == p.entity)
+            && let Ok(mut f) = seen.lock()
         {
-            *l = (p.rows, p.elapsed.as_secs_f64());
+            f[slot] = StreamFigures {
+                rows: p.rows,
+                pages: p.pages,
+                seconds: p.elapsed.as_secs_f64(),
+            };
         }
     });
     let summary = sync_integration(store, integration, options, &progress).await?;
-    let (leads_rows, leads_seconds) = *leads
+    let [leads, events, stays] = *figures
         .lock()
         .map_err(|_| anyhow::anyhow!("progress lock poisoned"))?;
     Ok(Measured {
         summary,
-        leads_rows,
-        leads_seconds,
+        leads,
+        events,
+        stays,
     })
 }
 
@@ -267,19 +291,42 @@ async fn throttled(args: &SyncBenchArgs) -> anyhow::Result<()> {
     let contacts = sizes["contacts"].as_u64().unwrap_or(0);
     let deleted = sizes["deleted_leads"].as_u64().unwrap_or(0);
     let deleted_contacts = sizes["deleted_contacts"].as_u64().unwrap_or(0);
-    let rate = m.leads_rows as f64 / m.leads_seconds;
+    let rate = m.leads.rate();
     let ceiling = 7.0 * PAGE as f64;
     let s = &m.summary;
-    // The floor: every stream's pages at 250 a page, plus the dictionaries (pipelines, loss
-    // reasons, sources, two tag lists, two field lists, users: one page each here).
-    let floor = pages(live) + pages(deleted) + pages(contacts) + pages(deleted_contacts) + 8;
+    let companies = sizes["companies"].as_u64().unwrap_or(0);
+    let tasks = sizes["tasks"].as_u64().unwrap_or(0);
+    // The floor: every stream's pages at 250 a page (the lead events' as many as the events
+    // the run received), plus the dictionaries (pipelines, loss reasons, sources, two tag
+    // lists, two field lists, users: one page each here). The deleted companies' and tasks'
+    // streams are not in it: their pages depend on what the account deleted.
+    let floor = pages(live)
+        + pages(deleted)
+        + pages(contacts)
+        + pages(deleted_contacts)
+        + pages(companies)
+        + pages(tasks)
+        + pages(m.events.rows)
+        + 8;
     println!(
         "   leads stream: {} leads in {:.1} s = {:.0} leads/s = {:.1}% of the {:.0} leads/s ceiling (target >= 95%)",
-        m.leads_rows,
-        m.leads_seconds,
+        m.leads.rows,
+        m.leads.seconds,
         rate,
         100.0 * rate / ceiling,
         ceiling
+    );
+    // A page of events costs a request like a page of leads: the same ceiling, in pages.
+    let events_pages_per_second = m.events.pages as f64 / m.events.seconds.max(1e-9);
+    println!(
+        "   lead events stream: {} events in {} pages in {:.1} s = {:.2} pages/s = {:.1}% of the 7 pages/s ceiling (target >= 95%); stays of {} leads derived in {:.1} s",
+        m.events.rows,
+        m.events.pages,
+        m.events.seconds,
+        events_pages_per_second,
+        100.0 * events_pages_per_second / 7.0,
+        m.stays.rows,
+        m.stays.seconds
     );
     println!(
         "   429s: {} at the simulator, {} seen by the client",
@@ -287,7 +334,7 @@ async fn throttled(args: &SyncBenchArgs) -> anyhow::Result<()> {
         s.rate_limited
     );
     println!(
-        "   requests: leads stream {} pages for {} live leads (floor {}); whole run {} requests (floor {}: {} leads, {} contacts, {} deleted pages, 8 dictionaries) in {:.1} s",
+        "   requests: leads stream {} pages for {} live leads (floor {}); whole run {} requests (floor {}: {} leads, {} contacts, {} companies, {} tasks, {} lead events, {} deleted pages, 8 dictionaries) in {:.1} s",
         s.leads.pages,
         live,
         pages(live),
@@ -295,6 +342,9 @@ async fn throttled(args: &SyncBenchArgs) -> anyhow::Result<()> {
         floor,
         pages(live),
         pages(contacts),
+        pages(companies),
+        pages(tasks),
+        pages(m.events.rows),
         pages(deleted) + pages(deleted_contacts),
         s.elapsed.as_secs_f64()
     );
@@ -437,13 +487,13 @@ async fn full_unthrottled(
     let m = measured_run(store, &integration, &SyncOptions::default()).await;
     let peak = memory.finish().await;
     let m = m?;
-    Ok((m.leads_rows as f64 / m.leads_seconds, peak))
+    Ok((m.leads.rate(), peak))
 }
 
 /// Part 3: changes through Kommo's API, then an incremental run at 7 requests a second.
 async fn incremental(args: &SyncBenchArgs, store: &Store, sim: &SimProcess) -> anyhow::Result<()> {
     println!(
-        "\n3. incremental run after {} changes in the {}-lead account, at 7 requests/s",
+        "\n3. incremental run after {} status changes in the {}-lead account, at 7 requests/s",
         args.changes, args.big_leads
     );
     let client = kommo::Client::builder(sim.base_url.clone())
@@ -452,32 +502,42 @@ async fn incremental(args: &SyncBenchArgs, store: &Store, sim: &SimProcess) -> a
             NonZeroU32::new(UNTHROTTLED).unwrap_or(NonZeroU32::MIN),
         ))
         .build()?;
-    // Leads spread over the account: a page every few thousand leads.
+    // Leads spread over the account: a page every few thousand leads. Each open lead moves
+    // to the next open stage of its pipeline (a closed one is reopened in its pipeline's
+    // first open stage): one status change, one event, per lead.
+    let pipelines = client.pipelines().await.context("reading the pipelines")?;
     let wanted = args.changes as usize;
     let stride = (u64::from(args.big_leads) / PAGE / (wanted as u64).div_ceil(PAGE).max(1)).max(1);
-    let mut ids = Vec::with_capacity(wanted);
+    let mut updates: Vec<LeadRequest> = Vec::with_capacity(wanted);
     let mut page = 1u32;
-    while ids.len() < wanted {
-        let Some(p) = kommo_sync_first_page(&client, page).await? else {
+    while updates.len() < wanted {
+        let Some(leads) = kommo_sync_first_page(&client, page).await? else {
             break;
         };
-        ids.extend(p.into_iter().take(wanted - ids.len()));
+        for (id, pipeline_id, status_id) in leads {
+            if updates.len() == wanted {
+                break;
+            }
+            if let Some(next) = next_open_stage(&pipelines, pipeline_id, status_id) {
+                updates.push(LeadRequest {
+                    id: Some(id),
+                    status_id: Some(next),
+                    pipeline_id: Some(pipeline_id),
+                    ..LeadRequest::default()
+                });
+            }
+        }
         page = page.saturating_add(u32::try_from(stride).unwrap_or(u32::MAX));
     }
-    let updates: Vec<LeadRequest> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| LeadRequest {
-            id: Some(*id),
-            price: Some(1_000 + i as i64),
-            ..LeadRequest::default()
-        })
-        .collect();
+    let changed = updates.len();
     client
         .update_leads(updates)
         .await
-        .context("changing leads through the API")?;
-    println!("   changed {} leads through PATCH /api/v4/leads", ids.len());
+        .context("changing leads' stages through the API")?;
+    println!("   moved {changed} leads to another stage through PATCH /api/v4/leads");
+    // A pass reads events up to two seconds before it starts (later ones may still be
+    // committing at Kommo), so the run waits for them to fall inside its window.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 
     let integration = store
         .integration("bench-big")
@@ -490,10 +550,15 @@ async fn incremental(args: &SyncBenchArgs, store: &Store, sim: &SimProcess) -> a
     let m = measured_run(store, &integration, &options).await?;
     let s = &m.summary;
     println!(
-        "   {} run: {} leads read in {} pages, {} requests in total, {:.1} s ({} 429s)",
+        "   {} run: {} leads read in {} pages, {} lead events in {} pages ({} new status changes), stays of {} leads derived again in {:.1} s; {} requests in total, {:.1} s ({} 429s)",
         s.kind.as_str(),
         s.leads.rows,
         s.leads.pages,
+        s.lead_events.rows,
+        s.lead_events.pages,
+        s.lead_events.flagged,
+        s.restaged_leads,
+        m.stays.seconds,
         s.requests,
         s.elapsed.as_secs_f64(),
         s.rate_limited
@@ -501,15 +566,40 @@ async fn incremental(args: &SyncBenchArgs, store: &Store, sim: &SimProcess) -> a
     Ok(())
 }
 
+/// The stage a lead in `status_id` moves to: the next open stage of its pipeline, or the
+/// first open one when it is closed or in the last.
+fn next_open_stage(
+    pipelines: &[kommo_model::Pipeline],
+    pipeline_id: i64,
+    status_id: i64,
+) -> Option<i64> {
+    let pipeline = pipelines.iter().find(|p| p.id == pipeline_id)?;
+    let mut open: Vec<&kommo_model::Status> = pipeline
+        .embedded
+        .statuses
+        .iter()
+        .filter(|s| s.id != 142 && s.id != 143)
+        .collect();
+    open.sort_by_key(|s| s.sort);
+    let at = open.iter().position(|s| s.id == status_id);
+    let next = match at {
+        Some(i) if i + 1 < open.len() => open[i + 1],
+        _ => *open.first()?,
+    };
+    (next.id != status_id).then_some(next.id)
+}
+
+/// The (id, pipeline, stage) of each lead of one page of the leads list.
 async fn kommo_sync_first_page(
     client: &kommo::Client,
     page: u32,
-) -> anyhow::Result<Option<Vec<i64>>> {
+) -> anyhow::Result<Option<Vec<(i64, i64, i64)>>> {
     use futures::StreamExt as _;
     let mut pages = client.leads(LeadsQuery::new().limit(PAGE as u32).page(page));
-    Ok(pages
-        .next()
-        .await
-        .transpose()?
-        .map(|p| p.items.iter().map(|l| l.id).collect()))
+    Ok(pages.next().await.transpose()?.map(|p| {
+        p.items
+            .iter()
+            .map(|l| (l.id, l.pipeline_id, l.status_id))
+            .collect()
+    }))
 }
