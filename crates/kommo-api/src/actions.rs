@@ -325,7 +325,8 @@ fn strip_position(message: &str) -> String {
 /// The MCP endpoint, to nest at `/mcp`: every request passes [`mcp_guard`] first.
 pub(crate) fn mcp(state: &AppState) -> axum::Router {
     let config = &state.actions().config;
-    let reads = crate::read_tools::DataTools::taking_turns(state.store().clone(), state.read_turns());
+    let reads =
+        crate::read_tools::DataTools::taking_turns(state.store().clone(), state.read_turns());
     let options = kommo_mcp::HttpOptions {
         allowed_hosts: config.mcp_allowed_hosts.clone(),
         shutdown: config.shutdown.clone(),

@@ -397,16 +397,19 @@ fn argument_text(kind: Kind, value: &Value) -> Result<Option<String>, String> {
             .map(|item| item.as_str().map(str::to_owned))
             .collect::<Option<Vec<_>>>()
             .map(|types| Some(types.join(",")))
-            .ok_or_else(|| expected(&format!("one of {} or an array of them", TASK_ENTITY_TYPES.join(", ")))),
+            .ok_or_else(|| {
+                expected(&format!(
+                    "one of {} or an array of them",
+                    TASK_ENTITY_TYPES.join(", ")
+                ))
+            }),
         (Kind::EntityTypes, _) => Err(expected(&format!(
             "one of {} or an array of them",
             TASK_ENTITY_TYPES.join(", ")
         ))),
         (Kind::Limit, Value::Number(n)) if n.is_i64() || n.is_u64() => {
             let wanted = n.as_i64().unwrap_or(i64::MAX);
-            Ok(Some(
-                wanted.clamp(1, i64::from(MAX_LIMIT)).to_string(),
-            ))
+            Ok(Some(wanted.clamp(1, i64::from(MAX_LIMIT)).to_string()))
         }
         (Kind::Limit, _) => Err(expected(&format!("a whole number from 1 to {MAX_LIMIT}"))),
         _ => Err(expected("a string")),
@@ -459,14 +462,17 @@ fn unknown_reason(name: &str, table: &[ParamSpec]) -> String {
         .iter()
         .any(|spec| argument_name(spec).is_none() && spec.name == name)
     {
-        return "the session's workspace and integration are the ones read; leave it out".to_owned();
+        return "the session's workspace and integration are the ones read; leave it out"
+            .to_owned();
     }
     let accepted: Vec<&str> = table.iter().filter_map(argument_name).collect();
     let hint = accepted
         .iter()
         .find(|accepted| accepted.eq_ignore_ascii_case(name))
         .map(|accepted| format!(" (did you mean {accepted}?)"))
-        .or_else(|| (name == "page").then(|| format!(" (pass a result's `next_page` as `{CURSOR}`)")))
+        .or_else(|| {
+            (name == "page").then(|| format!(" (pass a result's `next_page` as `{CURSOR}`)"))
+        })
         .unwrap_or_default();
     format!("unknown argument{hint}; accepted: {}", accepted.join(", "))
 }
@@ -562,7 +568,9 @@ impl DataTools {
         access: &ReadAccess,
     ) -> Result<String, ReadError> {
         let Some(resource) = RESOURCES.iter().find(|r| r.tool == name) else {
-            return Err(ReadError::NotFound(format!("there is no read tool {name:?}")));
+            return Err(ReadError::NotFound(format!(
+                "there is no read tool {name:?}"
+            )));
         };
         authorize_read(access)?;
         let request = to_request(resource, &args, access)?;
@@ -615,7 +623,10 @@ impl DataTools {
             }
             Read::LeadStages => {
                 let q = params::lead_stages(Some(&query)).map_err(parse_error)?;
-                store.lead_stages_json(grant, &q).await.map_err(store_error)?
+                store
+                    .lead_stages_json(grant, &q)
+                    .await
+                    .map_err(store_error)?
             }
             Read::Funnel => {
                 // The funnel's table has no page: its query is the arguments alone.
@@ -738,7 +749,11 @@ mod tests {
             assert_eq!(listed, sorted, "{}", tool.name);
             assert!(!listed.contains(&"workspaceId") && !listed.contains(&"page"));
             for property in properties.values() {
-                assert!(property["description"].as_str().is_some_and(|d| !d.is_empty()));
+                assert!(
+                    property["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty())
+                );
             }
             assert!(tool.description.contains("last_synced_at"), "{}", tool.name);
             assert!(tool.description.len() > 200, "{}", tool.name);
@@ -880,10 +895,7 @@ mod tests {
     fn a_grant_without_the_workspace_is_refused() {
         let mut other = access();
         other.workspace_id = "ws-other".into();
-        assert!(matches!(
-            authorize_read(&other),
-            Err(ReadError::Refused(_))
-        ));
+        assert!(matches!(authorize_read(&other), Err(ReadError::Refused(_))));
         assert!(authorize_read(&access()).is_ok());
     }
 }

@@ -87,7 +87,11 @@ impl KommoServer {
             .cloned()
     }
 
-    fn read_access(&self, reads: &Reads, request: &RequestContext<RoleServer>) -> Option<ReadAccess> {
+    fn read_access(
+        &self,
+        reads: &Reads,
+        request: &RequestContext<RoleServer>,
+    ) -> Option<ReadAccess> {
         if let Some(access) = &reads.fixed {
             return Some(access.clone());
         }
