@@ -508,12 +508,7 @@ fn read_error(error: ApiError) -> ReadError {
 /// checks the grant again on every read). When credentials get scopes, the `read` scope
 /// check goes here.
 fn authorize_read(access: &ReadAccess) -> Result<(), ReadError> {
-    if access
-        .grant
-        .workspace_ids
-        .iter()
-        .any(|w| *w == access.workspace_id)
-    {
+    if access.grant.workspace_ids.contains(&access.workspace_id) {
         Ok(())
     } else {
         Err(ReadError::Refused(format!(
