@@ -250,7 +250,10 @@ fn property(spec: &ParamSpec) -> Value {
                 {"type": "integer", "minimum": 0},
                 {"type": "array", "items": {"type": "integer", "minimum": 0}, "maxItems": MAX_IDS},
             ]}),
-            format!("{text} One id or an array of ids, meaning any of them."),
+            format!(
+                "{} One id or an array of ids, meaning any of them.",
+                text.replace(" (comma-separated list)", "")
+            ),
         ),
         Kind::Text | Kind::Email | Kind::Phone => {
             described(json!({"type": "string", "maxLength": MAX_TEXT}), text)
