@@ -289,6 +289,26 @@ mod tests {
     }
 
     #[test]
+    fn read_tools_are_listed_read_only_and_closed_world() {
+        let mut schema = serde_json::Map::new();
+        schema.insert("type".into(), Value::String("object".into()));
+        let info = ReadTool {
+            name: "KOMMO_DATA_LEADS".into(),
+            title: "Leads".into(),
+            description: "The synced copy.".into(),
+            input_schema: schema.clone(),
+        };
+        let tool = read_tool(&info);
+        assert_eq!(tool.name, "KOMMO_DATA_LEADS");
+        assert_eq!(*tool.input_schema, schema);
+        let hints = tool.annotations.unwrap();
+        assert_eq!(hints.read_only_hint, Some(true));
+        assert_eq!(hints.destructive_hint, Some(false));
+        assert_eq!(hints.idempotent_hint, Some(true));
+        assert_eq!(hints.open_world_hint, Some(false));
+    }
+
+    #[test]
     fn a_failed_envelope_is_flagged_as_an_error() {
         let result = envelope_result(&Envelope::failure("field `name`: required"));
         assert_eq!(result.is_error, Some(true));
