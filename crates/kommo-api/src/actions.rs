@@ -325,9 +325,12 @@ fn strip_position(message: &str) -> String {
 /// The MCP endpoint, to nest at `/mcp`: every request passes [`mcp_guard`] first.
 pub(crate) fn mcp(state: &AppState) -> axum::Router {
     let config = &state.actions().config;
+    let reads =
+        crate::read_tools::DataTools::taking_turns(state.store().clone(), state.read_turns());
     let options = kommo_mcp::HttpOptions {
         allowed_hosts: config.mcp_allowed_hosts.clone(),
         shutdown: config.shutdown.clone(),
+        reads: Some(std::sync::Arc::new(reads)),
     };
     kommo_mcp::http_router(options).layer(axum::middleware::from_fn_with_state(
         state.clone(),
@@ -337,8 +340,9 @@ pub(crate) fn mcp(state: &AppState) -> axum::Router {
 
 /// Authenticates an MCP request like a data API request, resolves the integration named by
 /// the `x-workspace-id` / `x-integration-id` headers (or the `workspaceId` / `integrationId`
-/// query parameters, for clients that can only set a URL), and hands its context to the MCP
-/// service in the request's extensions.
+/// query parameters, for clients that can only set a URL), and hands its action context and
+/// what the read tools read as (the caller's grant, that workspace and integration) to the
+/// MCP service in the request's extensions.
 async fn mcp_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let (mut parts, body) = request.into_parts();
     let caller = match Caller::from_request_parts(&mut parts, &state).await {
@@ -388,6 +392,11 @@ async fn mcp_guard(State(state): State<AppState>, request: Request, next: Next) 
     match state.actions().context_for(&state, &resolved) {
         Ok(ctx) => {
             parts.extensions.insert(ctx);
+            parts.extensions.insert(kommo_mcp::ReadAccess {
+                grant: caller.grant,
+                workspace_id: workspace,
+                integration_id: resolved.id,
+            });
         }
         Err(error) => return error.into_response(),
     }

@@ -6,7 +6,8 @@
 //!
 //! Reading order: `params` (query string → store query, one table per resource), `error`
 //! (the one error type, RFC 9457 bodies), `auth` (credentials and request budgets),
-//! `resources` (the four handlers), `openapi`, `metrics`.
+//! `resources` (the handlers), `read_tools` (the same resources as MCP tools), `openapi`,
+//! `metrics`.
 
 pub mod actions;
 pub mod auth;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod metrics;
 mod openapi;
 pub mod params;
+pub mod read_tools;
 pub mod resources;
 mod state;
 

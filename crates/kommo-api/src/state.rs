@@ -92,6 +92,11 @@ impl AppState {
         self.reads.clone().acquire_owned().await.ok()
     }
 
+    /// The turns themselves, for readers outside the handlers (the MCP read tools).
+    pub(crate) fn read_turns(&self) -> Arc<tokio::sync::Semaphore> {
+        self.reads.clone()
+    }
+
     /// The store every read goes through.
     pub fn store(&self) -> &Store {
         &self.inner.store

@@ -1,22 +1,30 @@
-//! MCP adapter: one tool per action, over stdio and streamable HTTP.
+//! MCP adapter: one tool per action, and the host's read tools, over stdio and streamable
+//! HTTP.
 //!
-//! The tools are the action catalog itself: each action is a tool of the same name whose
-//! input schema is the action's JSON Schema; a call runs [`Catalog::execute`] and answers the
-//! envelope `{data, error, successful}` as JSON text (and as structured content), flagged
-//! `isError` when not successful. Nothing here knows a business rule; this crate is the only
-//! one that imports the MCP SDK (`rmcp`).
+//! The action tools are the action catalog itself: each action is a tool of the same name
+//! whose input schema is the action's JSON Schema; a call runs `Catalog::execute` and
+//! answers the envelope `{data, error, successful}` as JSON text (and as structured content),
+//! flagged `isError` when not successful.
+//!
+//! The read tools ([`ReadTools`]) read the service's local copy and make no Kommo request:
+//! the host describes them (the API crate, from the data API's parameter tables) and runs
+//! them; this crate lists them (annotated read-only), hands each call its caller's
+//! [`ReadAccess`] and answers the host's JSON text, or a tool error naming the arguments.
+//!
+//! Nothing here knows a business rule; this crate is the only one that imports the MCP SDK
+//! (`rmcp`).
 //!
 //! - stdio ([`serve_stdio`]): one process per desktop agent, acting on one integration.
 //! - streamable HTTP ([`http_router`]): mounted at `/mcp` by the API server, whose auth layer
-//!   resolves the caller's integration and puts its [`ActionContext`] into each request's
-//!   extensions before the request reaches this service.
+//!   resolves the caller's integration and puts its [`ActionContext`](kommo_actions::ActionContext) and [`ReadAccess`] into
+//!   each request's extensions before the request reaches this service.
 
 mod config;
+mod read;
 mod server;
 
 use std::sync::Arc;
 
-use kommo_actions::ActionContext;
 use rmcp::ServiceExt as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -26,7 +34,8 @@ pub use config::{
     INTEGRATION_HEADER, StdioClientConfig, WORKSPACE_HEADER, client_config_json,
     http_client_config, stdio_client_config,
 };
-pub use server::ActionServer;
+pub use read::{InvalidArgument, ReadAccess, ReadError, ReadFuture, ReadTool, ReadTools};
+pub use server::KommoServer;
 
 /// Why an MCP server stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -37,10 +46,11 @@ pub enum McpError {
     Stopped { detail: String },
 }
 
-/// Serves the catalog over stdin/stdout on `ctx` until the client disconnects or `shutdown`
-/// fires. Stdout carries only protocol messages: log to stderr.
-pub async fn serve_stdio(ctx: ActionContext, shutdown: CancellationToken) -> Result<(), McpError> {
-    let running = ActionServer::new(ctx)
+/// Serves `server` (the catalog on one integration's [`ActionContext`](kommo_actions::ActionContext), and its read tools)
+/// over stdin/stdout until the client disconnects or `shutdown` fires. Stdout carries only
+/// protocol messages: log to stderr.
+pub async fn serve_stdio(server: KommoServer, shutdown: CancellationToken) -> Result<(), McpError> {
+    let running = server
         .serve_with_ct(rmcp::transport::stdio(), shutdown)
         .await
         .map_err(|error| McpError::Start {
@@ -62,13 +72,17 @@ pub struct HttpOptions {
     pub allowed_hosts: Vec<String>,
     /// Ends open sessions and streams when cancelled.
     pub shutdown: CancellationToken,
+    /// Read tools served beside the actions; each call reads as the [`ReadAccess`] in its
+    /// request's extensions.
+    pub reads: Option<Arc<dyn ReadTools>>,
 }
 
 /// The streamable HTTP MCP endpoint as a router to nest at `/mcp`.
 ///
-/// Every request must carry the [`ActionContext`] of the caller's integration in its
-/// extensions (the host's auth layer puts it there); a tool call without one is answered
-/// with a tool error saying which headers select the integration.
+/// Every request must carry the [`ActionContext`](kommo_actions::ActionContext) of the caller's integration (and, with read
+/// tools, its [`ReadAccess`]) in its extensions (the host's auth layer puts them there); a
+/// tool call without one is answered with a tool error saying which headers select the
+/// integration.
 pub fn http_router(options: HttpOptions) -> axum::Router {
     let mut config =
         StreamableHttpServerConfig::default().with_cancellation_token(options.shutdown);
@@ -77,9 +91,16 @@ pub fn http_router(options: HttpOptions) -> axum::Router {
     } else if !options.allowed_hosts.is_empty() {
         config = config.with_allowed_hosts(options.allowed_hosts);
     }
-    let service: StreamableHttpService<ActionServer, LocalSessionManager> =
+    let reads = options.reads;
+    let service: StreamableHttpService<KommoServer, LocalSessionManager> =
         StreamableHttpService::new(
-            || Ok(ActionServer::per_request()),
+            move || {
+                let server = KommoServer::per_request();
+                Ok(match &reads {
+                    Some(tools) => server.with_reads(tools.clone(), None),
+                    None => server,
+                })
+            },
             Arc::new(LocalSessionManager::default()),
             config,
         );

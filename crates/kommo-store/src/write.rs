@@ -920,6 +920,27 @@ impl Store {
             .await?;
         Ok(row.and_then(|r| r.started_at))
     }
+
+    /// When the integration's newest successful sync run finished, in Unix milliseconds;
+    /// `None` if none ever did. How fresh its rows are, for the read tools' results.
+    pub async fn last_successful_sync(
+        &self,
+        integration_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Record {
+            finished_at: Option<i64>,
+        }
+        let row: Option<Record> = self
+            .db()
+            .fetch_optional(
+                "SELECT MAX(finished_at) AS finished_at FROM sync_runs \
+                 WHERE integration_id = ? AND status = ?",
+                vec![Arg::str(integration_id), Arg::str(RunStatus::Ok.as_str())],
+            )
+            .await?;
+        Ok(row.and_then(|r| r.finished_at))
+    }
 }
 
 #[cfg(test)]

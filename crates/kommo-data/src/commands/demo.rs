@@ -445,7 +445,8 @@ fn mcp_connection_help(api_base_url: &str, client_id: &str, client_secret: &str)
     let indented: Vec<String> = json.lines().map(|line| format!("   {line}")).collect();
     format!(
         "   MCP: add this to your MCP client's configuration (e.g. Claude Desktop's mcpServers) to let an\n   \
-         agent act on the simulated account through the server's /mcp endpoint:\n{}",
+         agent read the synced copy (KOMMO_DATA_* tools, no Kommo request) and act on the simulated\n   \
+         account through the server's /mcp endpoint:\n{}",
         indented.join("\n")
     )
 }

@@ -1,5 +1,8 @@
-//! `kommo-data mcp`: the action catalog as an MCP server on stdin/stdout, acting on one
-//! integration, for desktop agents (Claude Desktop and the like) that launch it themselves.
+//! `kommo-data mcp`: the action catalog and the data API's read tools as an MCP server on
+//! stdin/stdout, acting on one integration (and reading its rows in the synced copy), for
+//! desktop agents (Claude Desktop and the like) that launch it themselves.
+
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use kommo_actions::{ActionContext, ClientConfig, Limiters};
@@ -52,14 +55,19 @@ pub(crate) async fn run(args: McpArgs) -> anyhow::Result<()> {
             integration.id
         )
     })?;
-    tracing::info!(integration = %integration.id, "serving the Kommo actions over MCP on stdio");
+    // Whoever can run this command holds the database and its key: the read tools read the
+    // integration's workspace without credentials (`stdio_access`).
+    let reads = kommo_api::read_tools::DataTools::new(store.clone());
+    let access = kommo_api::read_tools::stdio_access(&integration);
+    let server = kommo_mcp::KommoServer::new(ctx).with_reads(Arc::new(reads), Some(access));
+    tracing::info!(integration = %integration.id, "serving the Kommo actions and read tools over MCP on stdio");
 
     let shutdown = CancellationToken::new();
     tokio::spawn(super::common::cancel_on_signal(
         shutdown.clone(),
         "stopping the MCP server",
     ));
-    let served = kommo_mcp::serve_stdio(ctx, shutdown).await;
+    let served = kommo_mcp::serve_stdio(server, shutdown).await;
     store.close().await;
     served.context("the MCP server failed")
 }

@@ -19,7 +19,8 @@ pub(crate) enum Command {
     Serve(serve::ServeArgs),
     /// Run the Kommo simulator: a Kommo-compatible API v4 server with a generated account.
     Sim(sim::SimArgs),
-    /// Serve the Kommo actions as an MCP server on stdin/stdout, for desktop agents.
+    /// Serve the Kommo actions, and read tools over the synced copy, as an MCP server on
+    /// stdin/stdout, for desktop agents.
     Mcp(mcp::McpArgs),
     /// Measure the simulator, the client, sync and the data API, and print the figures.
     #[command(subcommand)]
