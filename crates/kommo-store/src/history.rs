@@ -202,22 +202,26 @@ impl Store {
         integration_id: &str,
         since: i64,
     ) -> Result<Vec<i64>, StoreError> {
-        let mut ids = Vec::new();
-        for table in ["leads", "lead_status_changes", "lead_life_events"] {
-            let rows: Vec<LeadRef> = self
-                .db()
-                .fetch_all(
-                    &format!(
-                        "SELECT lead_id FROM {table} WHERE integration_id = ? AND inserted_at > ?"
-                    ),
-                    vec![Arg::str(integration_id), Arg::int(since)],
-                )
-                .await?;
-            ids.extend(rows.into_iter().map(|r| r.lead_id));
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        Ok(ids)
+        // UNION: the database de-duplicates, so a full derivation (every lead, and every
+        // one of its several events) hands over each lead id once, in order.
+        let select = |table: &str| {
+            format!("SELECT lead_id FROM {table} WHERE integration_id = ? AND inserted_at > ?")
+        };
+        let rows: Vec<LeadRef> = self
+            .db()
+            .fetch_all(
+                &format!(
+                    "{} UNION {} UNION {} ORDER BY lead_id",
+                    select("leads"),
+                    select("lead_status_changes"),
+                    select("lead_life_events")
+                ),
+                (0..3)
+                    .flat_map(|_| [Arg::str(integration_id), Arg::int(since)])
+                    .collect(),
+            )
+            .await?;
+        Ok(rows.into_iter().map(|r| r.lead_id).collect())
     }
 
     /// What is stored about the given leads' paths, one entry per id asked (in that order).

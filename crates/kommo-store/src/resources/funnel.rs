@@ -335,7 +335,7 @@ mod tests {
     fn one_pass_counts_each_lead_once_per_stage_and_by_its_furthest_stage() {
         let mut fold = CohortFold::new(vec![10, 20, 30, WON]);
         // Lead 1: 10 -> 20 -> 10 -> 20 (there now); lead 2: 10 -> lost; lead 3: 10 -> 30 -> won.
-        let mut won = |s: CohortStay| CohortStay {
+        let won = |s: CohortStay| CohortStay {
             lead_status_id: WON,
             lead_closed_at: Some(1_000 + 86_400),
             ..s
