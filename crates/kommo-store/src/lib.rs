@@ -283,11 +283,17 @@ async fn open_sqlite(url: &str) -> Result<Db, StoreError> {
     // The readers' page caches are small, as the page readers' are: the OS page cache holds
     // the file once for every connection, and each connection's cache is memory of its own
     // (at the writer's 64 MiB, the stays' derivation, which reads every lead's history
-    // through these, took a 100k-lead sync from 116 to 269 MiB).
+    // through these, took a 100k-lead sync from 116 to 269 MiB). Their temporary b-trees
+    // (the sync's whole-account DISTINCT and UNION reads) spill to a file past the cache
+    // rather than growing in memory with the account.
     let reader = SqlitePoolOptions::new()
         .max_connections(SQLITE_READERS)
         .acquire_timeout(Duration::from_secs(30))
-        .connect_with(options.pragma("cache_size", format!("-{SQLITE_READER_CACHE_KIB}")))
+        .connect_with(
+            options
+                .pragma("cache_size", format!("-{SQLITE_READER_CACHE_KIB}"))
+                .pragma("temp_store", "file"),
+        )
         .await?;
     Ok(Db::Sqlite {
         writer,
