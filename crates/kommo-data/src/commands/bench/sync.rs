@@ -511,7 +511,7 @@ async fn incremental(args: &SyncBenchArgs, store: &Store, sim: &SimProcess) -> a
     let mut updates: Vec<LeadRequest> = Vec::with_capacity(wanted);
     let mut page = 1u32;
     while updates.len() < wanted {
-        let Some(leads) = kommo_sync_first_page(&client, page).await? else {
+        let Some(leads) = lead_page(&client, page).await? else {
             break;
         };
         for (id, pipeline_id, status_id) in leads {
@@ -590,7 +590,7 @@ fn next_open_stage(
 }
 
 /// The (id, pipeline, stage) of each lead of one page of the leads list.
-async fn kommo_sync_first_page(
+async fn lead_page(
     client: &kommo::Client,
     page: u32,
 ) -> anyhow::Result<Option<Vec<(i64, i64, i64)>>> {
